@@ -1,0 +1,119 @@
+"""Finding, the code catalogue and every message text the analyzer emits (one place for all texts).
+
+The runtime guard uses the same words ("PII field Customer.email", "random-IV ciphertext") so that
+a lint message and a runtime warning read alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DOCS_BASE_URL = "https://github.com/pii-guard/pii-guard/blob/main/docs/rules"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One code of the catalogue: what it is called, what it says, where its page is."""
+
+    code: str
+    name: str
+    summary: str
+    why: str
+    template: str
+
+    @property
+    def help_uri(self) -> str:
+        return f"{DOCS_BASE_URL}/{self.code}.md"
+
+    def message(self, **parts: str) -> str:
+        return f"{self.code} {self.template.format(**parts)}"
+
+
+RULES: dict[str, Rule] = {
+    rule.code: rule
+    for rule in (
+        Rule(
+            code="PII001",
+            name="pii-field-in-filter",
+            summary="A PII field is used in a query filter.",
+            why=(
+                "PII values are stored as random-IV ciphertext, so equal plaintexts never have "
+                "equal stored values and a filter on them never matches."
+            ),
+            template=(
+                "filter on PII field {subject}: random-IV ciphertext never matches; "
+                "filter on a lookup key such as a keyed hash instead"
+            ),
+        ),
+        Rule(
+            code="PII002",
+            name="pii-field-in-ordering",
+            summary="A PII field is used for ordering.",
+            why=(
+                "Ciphertext order is random, so ordering by a PII field sorts nothing a user "
+                "can see and hints that plaintext is expected in storage."
+            ),
+            template=(
+                "ordering by PII field {subject}: ciphertext order is random; "
+                "order by a non-PII field instead"
+            ),
+        ),
+        Rule(
+            code="PII003",
+            name="pii-field-in-primary-key",
+            summary="A PII field is part of a primary key.",
+            why=(
+                "A primary key must be deterministic and is copied into every reference to the "
+                "row; encrypted PII is neither deterministic nor safe to copy around."
+            ),
+            template=(
+                "PII field {subject} in __primary_key__: keys must be deterministic and are "
+                "copied into references; use a surrogate key"
+            ),
+        ),
+        Rule(
+            code="PII004",
+            name="pii-field-in-unique-constraint",
+            summary="A PII field is part of a unique constraint.",
+            why=(
+                "Two encryptions of the same value differ, so the database never sees a "
+                "duplicate and the constraint enforces nothing."
+            ),
+            template=(
+                "PII field {subject} in unique constraint {constraint}: ciphertext is never "
+                "equal, so uniqueness is not enforced; constrain a keyed hash of the value instead"
+            ),
+        ),
+        Rule(
+            code="PII005",
+            name="pii-value-logged",
+            summary="A PII value is passed to a log call.",
+            why=(
+                "Log lines are stored and shipped in plaintext, outside the encryption that "
+                "protects the value in the database."
+            ),
+            template=(
+                "PII value {subject} passed to {sink}: logs keep plaintext; "
+                "log a non-identifying id or a masked value instead"
+            ),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One reported mistake: where, which code, the full message, and what it is about.
+
+    `line` and `column` are 1-based, as flake8 prints them (the plugin yields column - 1).
+    `subject` is `Model.field`; `statement` is the normalised source of the enclosing statement.
+    Both feed the baseline fingerprint, which must survive edits elsewhere in the file.
+    """
+
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+    subject: str = ""
+    statement: str = ""
