@@ -59,12 +59,12 @@ class Order(Model):
     __primary_key__: ClassVar[list[str]] = ["id"]
 '''
 
-MODELS_INIT = '''\
+MODELS_INIT = """\
 from .customers import Address, Customer
 from .orders import Order
 
 __all__ = ["Address", "Customer", "Order"]
-'''
+"""
 
 
 @dataclass(frozen=True, order=True)
