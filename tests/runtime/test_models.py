@@ -117,5 +117,5 @@ def test_constraint_objects_of_other_libraries_are_read_by_their_fields() -> Non
         ]
         email: PIIStr
 
-    with pytest.raises(PIIInvalidFieldUsageError, match="unique constraint unq_email"):
+    with pytest.raises(PIIInvalidFieldUsageError, match=r"unique constraint unq_email"):
         check_model(Customer)

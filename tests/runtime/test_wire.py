@@ -59,5 +59,5 @@ def test_a_changed_padding_bit_is_not_accepted_as_the_same_bytes() -> None:
     assert tag.endswith("A==")
     changed_tag = tag[:-3] + "B=="
 
-    with pytest.raises(PIIDecryptionError, match="tag part is not canonical"):
+    with pytest.raises(PIIDecryptionError, match=r"tag part is not canonical"):
         parse_wire(wire.replace(tag, changed_tag))
