@@ -41,12 +41,27 @@ def is_pii_field(model: type[BaseModel], name: str) -> bool:
 
 
 def get_pii_fields(model: type[BaseModel]) -> tuple[str, ...]:
-    """The PII field names of `model` in declaration order, inherited ones included (cached)."""
+    """The PII field names of `model` in declaration order, inherited ones included.
+
+    Cached per class once the class is complete; before that (annotations pydantic could not
+    resolve yet) the answer covers only the fields resolved so far.
+    """
     cached = _pii_fields.get(model)
     if cached is None:
         cached = tuple(name for name in model.model_fields if is_pii_field(model, name))
-        _pii_fields[model] = cached
+        if model.__pydantic_complete__:
+            _pii_fields[model] = cached
     return cached
+
+
+def _names(value: object) -> Iterable[str]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Iterable):
+        return tuple(str(item) for item in value)
+    return ()
 
 
 def check_model(model: type[BaseModel]) -> type[BaseModel]:
@@ -76,7 +91,11 @@ def check_model(model: type[BaseModel]) -> type[BaseModel]:
 
 
 class PIIModel(BaseModel):
-    """A pydantic `BaseModel` whose subclasses are checked with `check_model` when defined."""
+    """A pydantic `BaseModel` whose subclasses are checked with `check_model` when defined.
+
+    A class whose annotations could not all be resolved yet (forward references) is checked
+    again when pydantic completes it (pydantic 2.12 and newer call that hook).
+    """
 
     __primary_key__: ClassVar[list[str]]
     __constraints__: ClassVar[list[UniqueConstraint]]
@@ -86,13 +105,8 @@ class PIIModel(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         check_model(cls)
 
-
-def _names(value: object) -> Iterable[str]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, Iterable):
-        return tuple(str(item) for item in value)
-    return ()
+    @classmethod
+    def __pydantic_on_complete__(cls) -> None:
+        super().__pydantic_on_complete__()
+        check_model(cls)
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from pii_guard.errors import PIIConfigurationError
 
+MAX_CACHE_SECONDS = 3600.0
+
 
 class DataKeyCache:
     """Plaintext data keys by encrypted data key; thread-safe."""
@@ -27,9 +29,10 @@ class DataKeyCache:
     ) -> None:
         if max_keys < 1:
             raise PIIConfigurationError("DataKeyCache needs max_keys of at least 1")
-        if not 0 < max_age_seconds <= 3600:
+        if not 0 < max_age_seconds <= MAX_CACHE_SECONDS:
             raise PIIConfigurationError(
-                "DataKeyCache needs max_age_seconds greater than 0 and at most 3600"
+                f"DataKeyCache needs max_age_seconds greater than 0 and at most "
+                f"{MAX_CACHE_SECONDS:g}"
             )
         self.max_keys = max_keys
         self.max_age_seconds = max_age_seconds

@@ -11,7 +11,7 @@ from botocore.config import Config
 
 from pii_guard.config import load_settings
 from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey, EnvelopeCryptor
-from pii_guard.cryptors.keycache import DataKeyCache
+from pii_guard.cryptors.keycache import MAX_CACHE_SECONDS, DataKeyCache
 from pii_guard.errors import PIIConfigurationError, PIIDecryptionError, PIIKeyServiceError
 
 if TYPE_CHECKING:
@@ -69,6 +69,11 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
                 "ARN or alias (or choose another cryptor with PII_GUARD_CRYPTO_SERVICE)"
             )
         if self._cache is None and settings.data_key_cache_size > 0:
+            if not 0 < settings.data_key_cache_seconds <= MAX_CACHE_SECONDS:
+                raise PIIConfigurationError(
+                    "PII_GUARD_DATA_KEY_CACHE_SECONDS must be greater than 0 and at most "
+                    f"{MAX_CACHE_SECONDS:g}"
+                )
             self._cache = DataKeyCache(
                 max_keys=settings.data_key_cache_size,
                 max_age_seconds=settings.data_key_cache_seconds,

@@ -270,3 +270,29 @@ def test_a_client_is_built_from_the_environment(
 
     assert cryptor.key_id == kms_key_id
     assert cryptor.decrypt(cryptor.encrypt(["ann@example.com"])) == ["ann@example.com"]
+
+
+def test_a_data_key_cache_is_configured_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, kms: CountedKMS
+) -> None:
+    monkeypatch.setenv("PII_GUARD_DATA_KEY_CACHE_SIZE", "10")
+    monkeypatch.setenv("PII_GUARD_DATA_KEY_CACHE_SECONDS", "30")
+    cryptor = kms.cryptor()
+    encrypted = cryptor.encrypt(["a"])
+    kms.calls.clear()
+
+    cryptor.decrypt(encrypted)
+    cryptor.decrypt(encrypted)
+
+    assert kms.calls == {"Decrypt": 1}
+    assert "DataKeyCache(max_keys=10, max_age_seconds=30.0)" in repr(cryptor)
+
+
+def test_a_data_key_cache_longer_than_an_hour_is_refused(
+    monkeypatch: pytest.MonkeyPatch, kms: CountedKMS
+) -> None:
+    monkeypatch.setenv("PII_GUARD_DATA_KEY_CACHE_SIZE", "10")
+    monkeypatch.setenv("PII_GUARD_DATA_KEY_CACHE_SECONDS", "86400")
+
+    with pytest.raises(PIIConfigurationError, match="PII_GUARD_DATA_KEY_CACHE_SECONDS"):
+        kms.cryptor().initialize()

@@ -119,3 +119,14 @@ def test_constraint_objects_of_other_libraries_are_read_by_their_fields() -> Non
 
     with pytest.raises(PIIInvalidFieldUsageError, match=r"unique constraint unq_email"):
         check_model(Customer)
+
+
+def test_a_model_with_forward_references_is_checked_when_it_completes() -> None:
+    class Customer(PIIModel):
+        __primary_key__: ClassVar[list[str]] = ["email"]
+        email: DefinedLater  # type: ignore[name-defined]  # noqa: F821 - resolved below
+
+    assert not Customer.__pydantic_complete__
+
+    with pytest.raises(PIIInvalidFieldUsageError, match=r"Customer\.email in __primary_key__"):
+        Customer.model_rebuild(_types_namespace={"DefinedLater": PIIStr})
