@@ -6,7 +6,6 @@ stored part), so any change to the stored text is either rejected here or by the
 
 from __future__ import annotations
 
-import base64
 import binascii
 from dataclasses import dataclass
 
@@ -57,29 +56,60 @@ def is_wire_value(value: object) -> bool:
 
 def build_wire(envelope: Envelope) -> str:
     """The stored text of an envelope."""
-    parts = (envelope.encrypted_key, envelope.iv, envelope.ciphertext, envelope.tag)
-    return wrap(SEPARATOR.join(base64.b64encode(part).decode("ascii") for part in parts))
+    return build_wire_from_parts(
+        encode_part(envelope.encrypted_key), envelope.iv, envelope.ciphertext, envelope.tag
+    )
+
+
+def encode_part(data: bytes) -> str:
+    """One part in standard base64 (a batch encodes its encrypted key once with this)."""
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
+def build_wire_from_parts(encrypted_key: str, iv: bytes, ciphertext: bytes, tag: bytes) -> str:
+    """The stored text from an already encoded key and the binary rest."""
+    return (
+        f"{PREFIX}{encrypted_key}{SEPARATOR}{encode_part(iv)}{SEPARATOR}"
+        f"{encode_part(ciphertext)}{SEPARATOR}{encode_part(tag)}{SUFFIX}"
+    )
 
 
 def parse_wire(value: str) -> Envelope:
     """The envelope stored in `value`; PIIDecryptionError naming what is malformed."""
+    encrypted_key, iv, ciphertext, tag = parse_wire_parts(value)
+    return Envelope(
+        encrypted_key=decode_encrypted_key(encrypted_key), iv=iv, ciphertext=ciphertext, tag=tag
+    )
+
+
+def parse_wire_parts(value: str) -> tuple[str, bytes, bytes, bytes]:
+    """The encrypted key still in base64 (a batch decodes each distinct key once), and the
+    decoded iv, ciphertext and tag; PIIDecryptionError naming what is malformed."""
     parts = unwrap(value).split(SEPARATOR)
     if len(parts) != 4:
         raise PIIDecryptionError(
             f"expected 4 parts (key:iv:ciphertext:tag), found {len(parts)}; "
             "truncated, or written by a cryptor without envelope encryption"
         )
-    names = ("encrypted key", "iv", "ciphertext", "tag")
-    encrypted_key, iv, ciphertext, tag = (
-        _decode_part(name, part) for name, part in zip(names, parts, strict=True)
-    )
+    encrypted_key, iv_text, ciphertext_text, tag_text = parts
     if not encrypted_key:
         raise PIIDecryptionError("the encrypted key part is empty")
+    iv = _decode_part("iv", iv_text)
     if len(iv) != IV_BYTES:
         raise PIIDecryptionError(f"the iv is {len(iv)} bytes, expected {IV_BYTES}")
+    ciphertext = _decode_part("ciphertext", ciphertext_text)
+    tag = _decode_part("tag", tag_text)
     if len(tag) != TAG_BYTES:
         raise PIIDecryptionError(f"the tag is {len(tag)} bytes, expected {TAG_BYTES}")
-    return Envelope(encrypted_key=encrypted_key, iv=iv, ciphertext=ciphertext, tag=tag)
+    return encrypted_key, iv, ciphertext, tag
+
+
+def decode_encrypted_key(encrypted_key: str) -> bytes:
+    """The encrypted data key of a part returned by `parse_wire_parts`."""
+    decoded = _decode_part("encrypted key", encrypted_key)
+    if not decoded:
+        raise PIIDecryptionError("the encrypted key part is empty")
+    return decoded
 
 
 def is_envelope(value: object) -> bool:
@@ -93,11 +123,23 @@ def is_envelope(value: object) -> bool:
     return True
 
 
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_INDEX = {char: index for index, char in enumerate(_ALPHABET)}
+
+
 def _decode_part(name: str, part: str) -> bytes:
     try:
-        decoded = base64.b64decode(part, validate=True)
+        decoded = binascii.a2b_base64(part, strict_mode=True)
     except (binascii.Error, ValueError):
         raise PIIDecryptionError(f"the {name} part is not valid base64") from None
-    if base64.b64encode(decoded).decode("ascii") != part:
+    # Strict mode still ignores the unused low bits before the padding; a canonical encoding
+    # has them zero, so that no two stored texts decode to the same bytes.
+    if part.endswith("=="):
+        unused = _INDEX[part[-3]] & 0b1111
+    elif part.endswith("="):
+        unused = _INDEX[part[-2]] & 0b11
+    else:
+        unused = 0
+    if unused:
         raise PIIDecryptionError(f"the {name} part is not canonical base64")
     return decoded

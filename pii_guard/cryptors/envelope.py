@@ -24,7 +24,15 @@ from pii_guard.cryptors.base import (
     check_plaintexts,
 )
 from pii_guard.errors import PIIDecryptionError, PIIEncryptionError
-from pii_guard.wire import IV_BYTES, TAG_BYTES, Envelope, build_wire, is_envelope, parse_wire
+from pii_guard.wire import (
+    IV_BYTES,
+    TAG_BYTES,
+    build_wire_from_parts,
+    decode_encrypted_key,
+    encode_part,
+    is_envelope,
+    parse_wire_parts,
+)
 
 DATA_KEY_BYTES = 32
 
@@ -77,19 +85,15 @@ class EnvelopeCryptor(abc.ABC):
         self.initialize()
         data_key = self._new_data_key()
         aead = AESGCM(data_key.plaintext)
-        encrypted_key = data_key.encrypted
+        encrypted_key = encode_part(data_key.encrypted)
         del data_key  # only the AESGCM object holds the key until this call returns
         wire_values = []
         for data, context in zip(encoded, associated, strict=True):
             iv = os.urandom(IV_BYTES)
-            sealed = aead.encrypt(iv, data, _associated_data(context))
-            envelope = Envelope(
-                encrypted_key=encrypted_key,
-                iv=iv,
-                ciphertext=sealed[:-TAG_BYTES],
-                tag=sealed[-TAG_BYTES:],
+            sealed = aead.encrypt(iv, data, None if context is None else context.encode())
+            wire_values.append(
+                build_wire_from_parts(encrypted_key, iv, sealed[:-TAG_BYTES], sealed[-TAG_BYTES:])
             )
-            wire_values.append(build_wire(envelope))
         return wire_values
 
     def decrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
@@ -98,19 +102,27 @@ class EnvelopeCryptor(abc.ABC):
         associated = check_contexts(contexts, len(ciphertexts))
         if not ciphertexts:
             return []
-        envelopes = [_parse(position, value) for position, value in enumerate(ciphertexts)]
-        first_positions: dict[bytes, int] = {}
-        for position, envelope in enumerate(envelopes):
-            first_positions.setdefault(envelope.encrypted_key, position)
+        parsed = [_parse(position, value) for position, value in enumerate(ciphertexts)]
+        first_positions: dict[str, int] = {}
+        for position, (key_text, *_) in enumerate(parsed):
+            first_positions.setdefault(key_text, position)
+        encrypted_keys = {
+            key_text: _decode_key(position, key_text)
+            for key_text, position in first_positions.items()
+        }
         self.initialize()
-        keys = self._unwrap_data_keys(first_positions)
-        aeads = {encrypted: AESGCM(key) for encrypted, key in keys.items()}
+        keys = self._unwrap_data_keys(
+            {encrypted_keys[text]: position for text, position in first_positions.items()}
+        )
+        aeads = {text: AESGCM(keys[encrypted]) for text, encrypted in encrypted_keys.items()}
         del keys
         plaintexts = []
-        for position, (envelope, context) in enumerate(zip(envelopes, associated, strict=True)):
+        for position, ((key_text, iv, ciphertext, tag), context) in enumerate(
+            zip(parsed, associated, strict=True)
+        ):
             try:
-                data = aeads[envelope.encrypted_key].decrypt(
-                    envelope.iv, envelope.ciphertext + envelope.tag, _associated_data(context)
+                data = aeads[key_text].decrypt(
+                    iv, ciphertext + tag, None if context is None else context.encode()
                 )
                 plaintexts.append(data.decode("utf-8"))
             except InvalidTag:
@@ -147,12 +159,15 @@ def _encode(position: int, value: str) -> bytes:
         ) from None
 
 
-def _parse(position: int, value: str) -> Envelope:
+def _parse(position: int, value: str) -> tuple[str, bytes, bytes, bytes]:
     try:
-        return parse_wire(value)
+        return parse_wire_parts(value)
     except PIIDecryptionError as error:
         raise error.at(position) from None
 
 
-def _associated_data(context: str | None) -> bytes | None:
-    return None if context is None else context.encode("utf-8")
+def _decode_key(position: int, key_text: str) -> bytes:
+    try:
+        return decode_encrypted_key(key_text)
+    except PIIDecryptionError as error:
+        raise error.at(position) from None
