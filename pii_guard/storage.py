@@ -6,10 +6,10 @@ to the cryptor in ONE call. Live instances are never changed.
 
 from __future__ import annotations
 
+import dataclasses
 import types
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -49,14 +49,14 @@ def encrypt_pii(
     Values already `EncryptedStr` (loaded and not changed) keep their stored ciphertext;
     `None` stays `None`. Raises instead of ever returning a plaintext PII value.
     """
-    plan = _EncryptionPlan.of(instances, cryptor, context)
+    plan = _plan_encryption(instances, cryptor, context)
     if not plan.pending:
-        return plan.rows([])
+        return _rows(plan, [])
     if plan.contexts is None:
         encrypted = plan.cryptor.encrypt(plan.pending)
     else:
         encrypted = plan.cryptor.encrypt(plan.pending, plan.contexts)
-    return plan.rows(encrypted)
+    return _rows(plan, encrypted)
 
 
 async def aencrypt_pii(
@@ -66,14 +66,14 @@ async def aencrypt_pii(
     context: ContextFunction | None = None,
 ) -> list[dict[str, Any]]:
     """`encrypt_pii` whose cryptor call does not block the event loop."""
-    plan = _EncryptionPlan.of(instances, cryptor, context)
+    plan = _plan_encryption(instances, cryptor, context)
     if not plan.pending:
-        return plan.rows([])
+        return _rows(plan, [])
     if plan.contexts is None:
         encrypted = await plan.cryptor.aencrypt(plan.pending)
     else:
         encrypted = await plan.cryptor.aencrypt(plan.pending, plan.contexts)
-    return plan.rows(encrypted)
+    return _rows(plan, encrypted)
 
 
 def decrypt_pii(
@@ -83,12 +83,12 @@ def decrypt_pii(
     context: ContextFunction | None = None,
 ) -> list[ModelT]:
     """Copies of `instances` whose `EncryptedStr` values are plaintext again (one call)."""
-    plan = _DecryptionPlan.of(instances, cryptor, context)
+    plan = _plan_decryption(instances, cryptor, context)
     if not plan.pending:
-        return plan.copies([])
+        return _copies(plan, [])
     if plan.contexts is None:
-        return plan.copies(plan.cryptor.decrypt(plan.pending))
-    return plan.copies(plan.cryptor.decrypt(plan.pending, plan.contexts))
+        return _copies(plan, plan.cryptor.decrypt(plan.pending))
+    return _copies(plan, plan.cryptor.decrypt(plan.pending, plan.contexts))
 
 
 async def adecrypt_pii(
@@ -98,12 +98,12 @@ async def adecrypt_pii(
     context: ContextFunction | None = None,
 ) -> list[ModelT]:
     """`decrypt_pii` whose cryptor call does not block the event loop."""
-    plan = _DecryptionPlan.of(instances, cryptor, context)
+    plan = _plan_decryption(instances, cryptor, context)
     if not plan.pending:
-        return plan.copies([])
+        return _copies(plan, [])
     if plan.contexts is None:
-        return plan.copies(await plan.cryptor.adecrypt(plan.pending))
-    return plan.copies(await plan.cryptor.adecrypt(plan.pending, plan.contexts))
+        return _copies(plan, await plan.cryptor.adecrypt(plan.pending))
+    return _copies(plan, await plan.cryptor.adecrypt(plan.pending, plan.contexts))
 
 
 # --- planning: one pass collects the values, a second puts the cryptor's answers back --------
@@ -111,31 +111,108 @@ async def adecrypt_pii(
 Leaf = Callable[[str, type[BaseModel], str], str]
 
 
-@dataclass
-class _Batch:
-    """Values to send to the cryptor, with their contexts when a context function is used."""
+@dataclasses.dataclass
+class _Plan:
+    """The instances of one call, and the values (with contexts) to send to the cryptor."""
 
     cryptor: Cryptor
     context: ContextFunction | None
-    pending: list[str]
-    contexts: list[str | None] | None
+    instances: list[Any]
+    pending: list[str] = dataclasses.field(default_factory=list)
+    contexts: list[str | None] | None = None
+    # encrypting only: per PII value, its stored ciphertext to keep, or None to encrypt it
+    keep: list[str | None] = dataclasses.field(default_factory=list)
 
-    def add(self, value: str, model: type[BaseModel], field: str) -> None:
+    @classmethod
+    def start(
+        cls, instances: Iterable[Any], cryptor: Cryptor | None, context: ContextFunction | None
+    ) -> _Plan:
+        return cls(
+            cryptor=cryptor if cryptor is not None else get_cryptor(),
+            context=context,
+            instances=_instances(instances),
+            contexts=None if context is None else [],
+        )
+
+    def send(self, value: str, model: type[BaseModel], field: str) -> None:
         self.pending.append(value)
         if self.contexts is not None and self.context is not None:
             self.contexts.append(self.context(model, field))
 
 
-def _start_batch(cryptor: Cryptor | None, context: ContextFunction | None) -> _Batch:
-    return _Batch(
-        cryptor=cryptor if cryptor is not None else get_cryptor(),
-        context=context,
-        pending=[],
-        contexts=None if context is None else [],
-    )
+def _plan_encryption(
+    instances: Iterable[BaseModel], cryptor: Cryptor | None, context: ContextFunction | None
+) -> _Plan:
+    plan = _Plan.start(instances, cryptor, context)
+
+    def collect(value: str, model: type[BaseModel], field: str) -> str:
+        if isinstance(value, EncryptedStr) and plan.cryptor.is_ciphertext(value.ciphertext):
+            plan.keep.append(value.ciphertext)
+        else:
+            plan.keep.append(None)
+            plan.send(str.__str__(value), model, field)
+        return value
+
+    for instance in plan.instances:
+        _map_model(instance, collect)
+    return plan
 
 
-def _instances(instances: Iterable[ModelT]) -> list[ModelT]:
+def _rows(plan: _Plan, encrypted: Sequence[str]) -> list[dict[str, Any]]:
+    if len(encrypted) != len(plan.pending):
+        raise PIIEncryptionError(
+            f"the cryptor answered {len(encrypted)} values for {len(plan.pending)}"
+        )
+    for position, value in enumerate(encrypted):
+        if not is_wire_value(value):
+            raise PIIEncryptionError(
+                f"the cryptor answered the value at position {position} in a form that is "
+                "not a stored PII value (#01#...#10#); refusing to store it"
+            )
+    answers = iter(encrypted)
+    kept = iter(plan.keep)
+
+    def replace(value: str, model: type[BaseModel], field: str) -> str:
+        stored = next(kept)
+        return str.__str__(stored if stored is not None else next(answers))
+
+    return [_map_model(instance, replace).model_dump() for instance in plan.instances]
+
+
+def _plan_decryption(
+    instances: Iterable[Any], cryptor: Cryptor | None, context: ContextFunction | None
+) -> _Plan:
+    plan = _Plan.start(instances, cryptor, context)
+
+    def collect(value: str, model: type[BaseModel], field: str) -> str:
+        if isinstance(value, EncryptedStr):
+            plan.send(value.ciphertext, model, field)
+        return value
+
+    for instance in plan.instances:
+        _map_model(instance, collect)
+    return plan
+
+
+def _copies(plan: _Plan, plaintexts: Sequence[str]) -> list[Any]:
+    if len(plaintexts) != len(plan.pending) or not all(isinstance(p, str) for p in plaintexts):
+        raise PIIUsageError(
+            f"the cryptor answered {len(plaintexts)} values for {len(plan.pending)}, "
+            "or values that are not str"
+        )
+    answers = iter(plaintexts)
+
+    def replace(value: str, model: type[BaseModel], field: str) -> str:
+        return str.__str__(next(answers)) if isinstance(value, EncryptedStr) else value
+
+    result = []
+    for instance in plan.instances:
+        copied = _map_model(instance, replace)
+        result.append(copied if copied is not instance else instance.model_copy())
+    return result
+
+
+def _instances(instances: Iterable[Any]) -> list[Any]:
     if isinstance(instances, BaseModel):
         raise PIIUsageError("pass a list of model instances, not a single instance")
     listed = list(instances)
@@ -146,97 +223,6 @@ def _instances(instances: Iterable[ModelT]) -> list[ModelT]:
                 "not a pydantic model instance"
             )
     return listed
-
-
-class _EncryptionPlan(_Batch):
-    instances: list[BaseModel]
-    keep: list[str | None]  # per PII leaf: its stored ciphertext, or None to encrypt it
-
-    @classmethod
-    def of(
-        cls,
-        instances: Iterable[BaseModel],
-        cryptor: Cryptor | None,
-        context: ContextFunction | None,
-    ) -> _EncryptionPlan:
-        listed = _instances(instances)
-        batch = _start_batch(cryptor, context)
-        plan = cls(batch.cryptor, batch.context, batch.pending, batch.contexts)
-        plan.instances = listed
-        plan.keep = []
-
-        def collect(value: str, model: type[BaseModel], field: str) -> str:
-            if isinstance(value, EncryptedStr) and plan.cryptor.is_ciphertext(value.ciphertext):
-                plan.keep.append(value.ciphertext)
-            else:
-                plan.keep.append(None)
-                plan.add(str.__str__(value), model, field)
-            return value
-
-        for instance in listed:
-            _map_model(instance, collect)
-        return plan
-
-    def rows(self, encrypted: Sequence[str]) -> list[dict[str, Any]]:
-        if len(encrypted) != len(self.pending):
-            raise PIIEncryptionError(
-                f"the cryptor answered {len(encrypted)} values for {len(self.pending)}"
-            )
-        for position, value in enumerate(encrypted):
-            if not is_wire_value(value):
-                raise PIIEncryptionError(
-                    f"the cryptor answered the value at position {position} in a form that is "
-                    "not a stored PII value (#01#...#10#); refusing to store it"
-                )
-        answers = iter(encrypted)
-        kept = iter(self.keep)
-
-        def replace(value: str, model: type[BaseModel], field: str) -> str:
-            stored = next(kept)
-            return stored if stored is not None else str(next(answers))
-
-        return [_map_model(instance, replace).model_dump() for instance in self.instances]
-
-
-class _DecryptionPlan(_Batch):
-    instances: list[Any]
-
-    @classmethod
-    def of(
-        cls,
-        instances: Iterable[ModelT],
-        cryptor: Cryptor | None,
-        context: ContextFunction | None,
-    ) -> _DecryptionPlan:
-        listed = _instances(instances)
-        batch = _start_batch(cryptor, context)
-        plan = cls(batch.cryptor, batch.context, batch.pending, batch.contexts)
-        plan.instances = listed
-
-        def collect(value: str, model: type[BaseModel], field: str) -> str:
-            if isinstance(value, EncryptedStr):
-                plan.add(value.ciphertext, model, field)
-            return value
-
-        for instance in listed:
-            _map_model(instance, collect)
-        return plan
-
-    def copies(self, plaintexts: Sequence[str]) -> list[Any]:
-        if len(plaintexts) != len(self.pending):
-            raise PIIUsageError(
-                f"the cryptor answered {len(plaintexts)} values for {len(self.pending)}"
-            )
-        answers = iter(plaintexts)
-
-        def replace(value: str, model: type[BaseModel], field: str) -> str:
-            return str(next(answers)) if isinstance(value, EncryptedStr) else value
-
-        result = []
-        for instance in self.instances:
-            copied = _map_model(instance, replace)
-            result.append(copied if copied is not instance else instance.model_copy())
-        return result
 
 
 # --- walking models: which values are PII is read from the field annotations ----------------
