@@ -75,4 +75,11 @@ def check_contexts(contexts: Contexts | None, count: int) -> list[str | None]:
                 f"the context at position {position} is a {type(context).__name__}, "
                 "not a str or None"
             )
+        if context is not None and not context.isascii():
+            try:
+                context.encode("utf-8")
+            except UnicodeEncodeError:
+                raise PIIUsageError(
+                    f"the context at position {position} is not valid UTF-8 text"
+                ) from None
     return list(contexts)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pii_guard import LocalKeyCryptor, PIIConfigurationError, PIIDecryptionError
+from pii_guard import LocalKeyCryptor, PIIConfigurationError, PIIDecryptionError, PIIUsageError
 from pii_guard.wire import parse_wire
 
 
@@ -101,3 +101,10 @@ def test_repr_never_shows_the_key() -> None:
 
     assert repr(cryptor) == "LocalKeyCryptor(master_key=<hidden>)"
     assert base64.b64encode(key).decode() not in repr(vars(cryptor))
+
+
+def test_contexts_must_match_the_values(local_cryptor: LocalKeyCryptor) -> None:
+    with pytest.raises(PIIUsageError, match="one entry per value"):
+        local_cryptor.encrypt(["a", "b"], ["Customer.email"])
+    with pytest.raises(PIIUsageError, match="position 0 is not valid UTF-8"):
+        local_cryptor.encrypt(["a"], ["\ud800"])
