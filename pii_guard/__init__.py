@@ -1,10 +1,89 @@
 """Runtime guard: the PII types, cryptors and checks that application models import."""
 
+from __future__ import annotations
+
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+from pii_guard.config import get_cryptor, use_cryptor
+from pii_guard.cryptors.base import Cryptor
+from pii_guard.cryptors.keycache import DataKeyCache
+from pii_guard.errors import (
+    PIIConfigurationError,
+    PIIDecryptionError,
+    PIIEncryptionError,
+    PIIGuardError,
+    PIIInvalidFieldUsageError,
+    PIIKeyServiceError,
+    PIIQueryError,
+    PIIUsageError,
+)
+from pii_guard.models import PIIModel, UniqueConstraint, check_model, get_pii_fields
+from pii_guard.queries import check_query
+from pii_guard.storage import (
+    adecrypt_pii,
+    aencrypt_pii,
+    decrypt_pii,
+    encrypt_pii,
+    field_context,
+)
+from pii_guard.types import EncryptedStr, PIIStr
+
+if TYPE_CHECKING:
+    from pii_guard.cryptors.fake import FakeCryptor
+    from pii_guard.cryptors.kms import KMSEnvelopeCryptor
+    from pii_guard.cryptors.local import LocalKeyCryptor
+    from pii_guard.cryptors.service import PIICryptorService
 
 try:
     __version__ = version("pii-guard")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+# Cryptor classes load on first use: models that only import PIIStr do not pay for boto3.
+_CRYPTORS = {
+    "KMSEnvelopeCryptor": "pii_guard.cryptors.kms",
+    "LocalKeyCryptor": "pii_guard.cryptors.local",
+    "FakeCryptor": "pii_guard.cryptors.fake",
+    "PIICryptorService": "pii_guard.cryptors.service",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CRYPTORS:
+        return getattr(importlib.import_module(_CRYPTORS[name]), name)
+    raise AttributeError(f"module 'pii_guard' has no attribute {name!r}")
+
+
+__all__ = [
+    "Cryptor",
+    "DataKeyCache",
+    "EncryptedStr",
+    "FakeCryptor",
+    "KMSEnvelopeCryptor",
+    "LocalKeyCryptor",
+    "PIIConfigurationError",
+    "PIICryptorService",
+    "PIIDecryptionError",
+    "PIIEncryptionError",
+    "PIIGuardError",
+    "PIIInvalidFieldUsageError",
+    "PIIKeyServiceError",
+    "PIIModel",
+    "PIIQueryError",
+    "PIIStr",
+    "PIIUsageError",
+    "UniqueConstraint",
+    "__version__",
+    "adecrypt_pii",
+    "aencrypt_pii",
+    "check_model",
+    "check_query",
+    "decrypt_pii",
+    "encrypt_pii",
+    "field_context",
+    "get_cryptor",
+    "get_pii_fields",
+    "use_cryptor",
+]

@@ -1,7 +1,10 @@
 """The exception hierarchy: everything pii_guard raises to users derives from PIIGuardError.
 
-Messages say what is wrong and what to do; they never contain a plaintext value.
+Messages say what is wrong and what to do; they never contain a plaintext value, a ciphertext,
+or key material.
 """
+
+from __future__ import annotations
 
 
 class PIIGuardError(Exception):
@@ -10,3 +13,41 @@ class PIIGuardError(Exception):
 
 class PIIConfigurationError(PIIGuardError):
     """A cryptor or setting is missing or invalid; the message names the variable to set."""
+
+
+class PIIUsageError(PIIGuardError, ValueError):
+    """A pii_guard function was called with arguments it cannot work with."""
+
+
+class PIIInvalidFieldUsageError(PIIGuardError):
+    """A PII field is used where only a deterministic value works (key, constraint, query)."""
+
+
+class PIIQueryError(PIIInvalidFieldUsageError):
+    """A query filters or orders by a PII field and the caller asked for strict checking."""
+
+
+class PIIEncryptionError(PIIGuardError):
+    """A value could not be encrypted; the message names its position in the batch."""
+
+
+class PIIKeyServiceError(PIIGuardError):
+    """The key service (AWS KMS or a PII cryptor service) failed, refused or did not answer."""
+
+
+class PIIDecryptionError(PIIGuardError):
+    """A value could not be decrypted: tampered, truncated, foreign, or under another context.
+
+    `position` is the index of the failing value in the batch (None when the value was not
+    part of a batch); the message names the position and the reason, never the value.
+    """
+
+    def __init__(self, reason: str, position: int | None = None) -> None:
+        self.reason = reason
+        self.position = position
+        where = "the value" if position is None else f"the value at position {position}"
+        super().__init__(f"cannot decrypt {where} of the batch: {reason}")
+
+    def at(self, position: int) -> PIIDecryptionError:
+        """The same failure, located at `position` of the caller's batch."""
+        return PIIDecryptionError(self.reason, position)

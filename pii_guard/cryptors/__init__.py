@@ -1,0 +1,1 @@
+"""Cryptors, one module each; base.py holds the protocol they share."""

@@ -1,0 +1,209 @@
+"""Environment -> settings, and the one configured cryptor of the process.
+
+Every variable is read as `PII_GUARD_*` first; the AMSDAL names are fallbacks so that an AMSDAL
+project's `.env` keeps working. Region and credentials come from the usual AWS variables.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from pii_guard.errors import PIIConfigurationError
+
+if TYPE_CHECKING:
+    from pii_guard.cryptors.base import Cryptor
+
+BUILTIN_CRYPTORS = {
+    "KMSEnvelopeCryptor": "pii_guard.cryptors.kms",
+    "LocalKeyCryptor": "pii_guard.cryptors.local",
+    "FakeCryptor": "pii_guard.cryptors.fake",
+    "PIICryptorService": "pii_guard.cryptors.service",
+}
+SHORT_NAMES = {
+    "kms": "KMSEnvelopeCryptor",
+    "local": "LocalKeyCryptor",
+    "fake": "FakeCryptor",
+    "service": "PIICryptorService",
+}
+DEFAULT_CRYPTOR = "KMSEnvelopeCryptor"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A value read from the environment and the variable it came from (for messages)."""
+
+    value: str
+    variable: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the environment says; secrets are left out of `repr`."""
+
+    crypto_service: Setting | None = None
+    kms_key_id: str | None = None
+    kms_endpoint_url: str | None = None
+    kms_timeout_seconds: float = 10.0
+    data_key_cache_size: int = 0
+    data_key_cache_seconds: float = 60.0
+    aws_region: str | None = None
+    local_key: str | None = field(default=None, repr=False)
+    local_key_file: str | None = None
+    cryptor_base_url: Setting | None = None
+    cryptor_client_id: str | None = field(default=None, repr=False)
+    cryptor_timeout_seconds: float = 10.0
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `environ` (default: `os.environ`); empty variables count as unset."""
+    env = os.environ if environ is None else environ
+
+    def read(*names: str) -> Setting | None:
+        for name in names:
+            value = env.get(name, "").strip()
+            if value:
+                return Setting(value, name)
+        return None
+
+    def text(*names: str) -> str | None:
+        found = read(*names)
+        return None if found is None else found.value
+
+    def number(name: str, default: float, *, integer: bool = False) -> float:
+        found = read(name)
+        if found is None:
+            return default
+        try:
+            parsed = int(found.value) if integer else float(found.value)
+        except ValueError:
+            kind = "a whole number" if integer else "a number"
+            raise PIIConfigurationError(f"{name} must be {kind}") from None
+        if parsed < 0:
+            raise PIIConfigurationError(f"{name} must not be negative")
+        return parsed
+
+    return Settings(
+        crypto_service=read("PII_GUARD_CRYPTO_SERVICE", "AMSDAL_PII_CRYPTO_SERVICE"),
+        kms_key_id=text("PII_GUARD_KMS_KEY_ID"),
+        kms_endpoint_url=text("PII_GUARD_KMS_ENDPOINT_URL"),
+        kms_timeout_seconds=number("PII_GUARD_KMS_TIMEOUT", 10.0),
+        data_key_cache_size=int(number("PII_GUARD_DATA_KEY_CACHE_SIZE", 0, integer=True)),
+        data_key_cache_seconds=number("PII_GUARD_DATA_KEY_CACHE_SECONDS", 60.0),
+        aws_region=text("AWS_REGION", "AWS_DEFAULT_REGION"),
+        local_key=text("PII_GUARD_LOCAL_KEY"),
+        local_key_file=text("PII_GUARD_LOCAL_KEY_FILE"),
+        cryptor_base_url=read("PII_GUARD_CRYPTOR_BASE_URL", "AMSDAL_PII_CRYPTOR_BASE_URL"),
+        cryptor_client_id=text("PII_GUARD_CRYPTOR_CLIENT_ID", "AMSDAL_PII_CRYPTOR_CLIENT_ID"),
+        cryptor_timeout_seconds=number("PII_GUARD_CRYPTOR_TIMEOUT", 10.0),
+    )
+
+
+def cryptor_class(settings: Settings) -> type[Cryptor]:
+    """The cryptor class the settings name (KMSEnvelopeCryptor when none is named).
+
+    Accepts a short name (`kms`, `local`, `fake`, `service`), a class name of ours, or an
+    import path (`package.module.Class` or `package.module:Class`). An import path that
+    cannot be imported but ends in one of our class names (an AMSDAL path in a project
+    without AMSDAL) selects our class of that name.
+    """
+    setting = settings.crypto_service
+    if setting is None:
+        return _builtin(DEFAULT_CRYPTOR)
+    spec = setting.value
+    if spec.lower() in SHORT_NAMES:
+        return _builtin(SHORT_NAMES[spec.lower()])
+    if spec in BUILTIN_CRYPTORS:
+        return _builtin(spec)
+    module_name, _, class_name = spec.replace(":", ".").rpartition(".")
+    if not module_name:
+        raise PIIConfigurationError(
+            f"{setting.variable} must be one of {', '.join(SHORT_NAMES)} or an import path "
+            "such as pii_guard.cryptors.kms.KMSEnvelopeCryptor"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        if class_name in BUILTIN_CRYPTORS:
+            return _builtin(class_name)
+        raise PIIConfigurationError(
+            f"{setting.variable} names module {module_name!r}, which cannot be imported"
+        ) from None
+    found = getattr(module, class_name, None)
+    missing = [
+        name
+        for name in ("initialize", "encrypt", "decrypt", "aencrypt", "adecrypt", "is_ciphertext")
+        if not callable(getattr(found, name, None))
+    ]
+    if not isinstance(found, type) or missing:
+        raise PIIConfigurationError(
+            f"{setting.variable} names {spec!r}, which is not a cryptor class"
+            + (f" (missing: {', '.join(missing)})" if isinstance(found, type) else "")
+        )
+    return found
+
+
+def _builtin(class_name: str) -> type[Cryptor]:
+    module = importlib.import_module(BUILTIN_CRYPTORS[class_name])
+    found: type[Cryptor] = getattr(module, class_name)
+    return found
+
+
+_lock = threading.RLock()
+_cryptor: Cryptor | None = None
+
+
+def get_cryptor() -> Cryptor:
+    """The process's cryptor: the one set with `use_cryptor`, else built from the environment
+    and initialized on first use (a failure is raised and retried on the next call)."""
+    global _cryptor
+    current = _cryptor
+    if current is not None:
+        return current
+    with _lock:
+        if _cryptor is None:
+            built = cryptor_class(load_settings())()
+            built.initialize()
+            _cryptor = built
+        return _cryptor
+
+
+class use_cryptor:  # lower case: it reads as a call, and is a context manager too
+    """Make `cryptor` the process's cryptor (initializing it first).
+
+    Called plainly it stays in effect; used as `with use_cryptor(c):` the previous cryptor
+    comes back when the block exits.
+    """
+
+    def __init__(self, cryptor: Cryptor) -> None:
+        global _cryptor
+        cryptor.initialize()
+        with _lock:
+            self._previous = _cryptor
+            _cryptor = cryptor
+        self.cryptor = cryptor
+
+    def __enter__(self) -> Cryptor:
+        return self.cryptor
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        global _cryptor
+        with _lock:
+            _cryptor = self._previous
+
+
+def reset_cryptor() -> None:
+    """Forget the process's cryptor, so the next `get_cryptor` reads the environment again."""
+    global _cryptor
+    with _lock:
+        _cryptor = None

@@ -1,0 +1,85 @@
+"""The cryptor protocol every implementation follows, and the helpers they share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from pii_guard.errors import PIIDecryptionError, PIIEncryptionError, PIIUsageError
+
+Contexts = Sequence[str | None]
+"""One authenticated context per value (`None`: no context), same length as the values."""
+
+
+@runtime_checkable
+class Cryptor(Protocol):
+    """Encrypts and decrypts batches of PII values; one call handles the whole batch.
+
+    `initialize()` validates configuration and raises `PIIConfigurationError` naming the
+    variable to set; it is idempotent. `is_ciphertext` tells whether a stored value is this
+    cryptor's output, so re-saving a loaded value never encrypts it twice.
+    """
+
+    def initialize(self) -> None: ...
+
+    def encrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]: ...
+
+    def decrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]: ...
+
+    async def aencrypt(
+        self, values: Sequence[str], contexts: Contexts | None = None
+    ) -> list[str]: ...
+
+    async def adecrypt(
+        self, values: Sequence[str], contexts: Contexts | None = None
+    ) -> list[str]: ...
+
+    def is_ciphertext(self, value: str) -> bool: ...
+
+
+def check_plaintexts(values: Sequence[object]) -> list[str]:
+    """The values as a list, or PIIEncryptionError naming the first one that is not a str."""
+    checked: list[str] = []
+    for position, value in enumerate(values):
+        if not isinstance(value, str):
+            raise PIIEncryptionError(
+                f"cannot encrypt the value at position {position} of the batch: it is a "
+                f"{type(value).__name__}, not a str"
+            )
+        checked.append(value)
+    return checked
+
+
+def check_ciphertexts(values: Sequence[object]) -> list[str]:
+    """The values as a list, or PIIDecryptionError naming the first one that is not a str."""
+    checked: list[str] = []
+    for position, value in enumerate(values):
+        if not isinstance(value, str):
+            raise PIIDecryptionError(f"it is a {type(value).__name__}, not a str", position)
+        checked.append(str.__str__(value))
+    return checked
+
+
+def check_contexts(contexts: Contexts | None, count: int) -> list[str | None]:
+    """One context per value (all `None` when no contexts were given)."""
+    if contexts is None:
+        return [None] * count
+    if isinstance(contexts, str) or len(contexts) != count:
+        raise PIIUsageError(
+            f"contexts must be a sequence with one entry per value ({count}), "
+            f"got {'a str' if isinstance(contexts, str) else len(contexts)}"
+        )
+    for position, context in enumerate(contexts):
+        if context is not None and not isinstance(context, str):
+            raise PIIUsageError(
+                f"the context at position {position} is a {type(context).__name__}, "
+                "not a str or None"
+            )
+        if context is not None and not context.isascii():
+            try:
+                context.encode("utf-8")
+            except UnicodeEncodeError:
+                raise PIIUsageError(
+                    f"the context at position {position} is not valid UTF-8 text"
+                ) from None
+    return list(contexts)

@@ -1,0 +1,173 @@
+"""Envelope encryption shared by the KMS and local-key cryptors.
+
+One data key per `encrypt` call protects every value of the batch with AES-256-GCM and its own
+random 96-bit IV; the data key's encrypted form travels in each wire value. `decrypt` unwraps
+each distinct data key once. Subclasses only say how a data key is made and unwrapped.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from pii_guard.cryptors.base import (
+    Contexts,
+    check_ciphertexts,
+    check_contexts,
+    check_plaintexts,
+)
+from pii_guard.errors import PIIDecryptionError, PIIEncryptionError
+from pii_guard.wire import (
+    IV_BYTES,
+    TAG_BYTES,
+    build_wire_from_parts,
+    decode_encrypted_key,
+    encode_part,
+    is_envelope,
+    parse_wire_parts,
+)
+
+DATA_KEY_BYTES = 32
+
+
+@dataclass(frozen=True, repr=False)
+class DataKey:
+    """A fresh data key: the plaintext to encrypt with and the encrypted form to store."""
+
+    plaintext: bytes
+    encrypted: bytes
+
+    def __repr__(self) -> str:
+        return "DataKey(<hidden>)"
+
+
+class EnvelopeCryptor(abc.ABC):
+    """The batch encryption and decryption of the `#01#key:iv:ct:tag#10#` format."""
+
+    def __init__(self) -> None:
+        self._initialized = False
+        self._init_lock = threading.Lock()
+
+    def initialize(self) -> None:
+        """Validate configuration once; PIIConfigurationError names the variable to set."""
+        with self._init_lock:
+            if not self._initialized:
+                self._configure()
+                self._initialized = True
+
+    @abc.abstractmethod
+    def _configure(self) -> None:
+        """Resolve and validate settings (called once, by `initialize`)."""
+
+    @abc.abstractmethod
+    def _new_data_key(self) -> DataKey:
+        """A fresh 256-bit data key and its encrypted form."""
+
+    @abc.abstractmethod
+    def _unwrap_data_keys(self, first_positions: Mapping[bytes, int]) -> dict[bytes, bytes]:
+        """Plaintext data keys for the encrypted keys given (each with the first batch
+        position that uses it, for error messages)."""
+
+    def encrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
+        """Wire values for `values`, all under one new data key."""
+        plaintexts = check_plaintexts(values)
+        associated = check_contexts(contexts, len(plaintexts))
+        if not plaintexts:
+            return []
+        encoded = [_encode(position, value) for position, value in enumerate(plaintexts)]
+        self.initialize()
+        data_key = self._new_data_key()
+        aead = AESGCM(data_key.plaintext)
+        encrypted_key = encode_part(data_key.encrypted)
+        del data_key  # only the AESGCM object holds the key until this call returns
+        wire_values = []
+        for data, context in zip(encoded, associated, strict=True):
+            iv = os.urandom(IV_BYTES)
+            sealed = aead.encrypt(iv, data, None if context is None else context.encode())
+            wire_values.append(
+                build_wire_from_parts(encrypted_key, iv, sealed[:-TAG_BYTES], sealed[-TAG_BYTES:])
+            )
+        return wire_values
+
+    def decrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
+        """Plaintexts for `values`; PIIDecryptionError names the first position that fails."""
+        ciphertexts = check_ciphertexts(values)
+        associated = check_contexts(contexts, len(ciphertexts))
+        if not ciphertexts:
+            return []
+        parsed = [_parse(position, value) for position, value in enumerate(ciphertexts)]
+        first_positions: dict[str, int] = {}
+        for position, (key_text, *_) in enumerate(parsed):
+            first_positions.setdefault(key_text, position)
+        encrypted_keys = {
+            key_text: _decode_key(position, key_text)
+            for key_text, position in first_positions.items()
+        }
+        self.initialize()
+        keys = self._unwrap_data_keys(
+            {encrypted_keys[text]: position for text, position in first_positions.items()}
+        )
+        aeads = {text: AESGCM(keys[encrypted]) for text, encrypted in encrypted_keys.items()}
+        del keys
+        plaintexts = []
+        for position, ((key_text, iv, ciphertext, tag), context) in enumerate(
+            zip(parsed, associated, strict=True)
+        ):
+            try:
+                data = aeads[key_text].decrypt(
+                    iv, ciphertext + tag, None if context is None else context.encode()
+                )
+                plaintexts.append(data.decode("utf-8"))
+            except InvalidTag:
+                raise PIIDecryptionError(
+                    "authentication failed: the value was tampered with, truncated, or "
+                    "encrypted under another context",
+                    position,
+                ) from None
+            except UnicodeDecodeError:
+                raise PIIDecryptionError("the plaintext is not UTF-8 text", position) from None
+        return plaintexts
+
+    async def aencrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
+        """`encrypt` in a worker thread, so key-service calls never block the event loop."""
+        return await asyncio.to_thread(self.encrypt, values, contexts)
+
+    async def adecrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
+        """`decrypt` in a worker thread, so key-service calls never block the event loop."""
+        return await asyncio.to_thread(self.decrypt, values, contexts)
+
+    def is_ciphertext(self, value: str) -> bool:
+        """Whether `value` is a well-formed envelope (authenticity is checked on decrypt)."""
+        return is_envelope(value)
+
+
+def _encode(position: int, value: str) -> bytes:
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        # The codec's message quotes the offending character: never chain it.
+        raise PIIEncryptionError(
+            f"cannot encrypt the value at position {position} of the batch: it contains "
+            "characters that are not valid in UTF-8 (lone surrogates)"
+        ) from None
+
+
+def _parse(position: int, value: str) -> tuple[str, bytes, bytes, bytes]:
+    try:
+        return parse_wire_parts(value)
+    except PIIDecryptionError as error:
+        raise error.at(position) from None
+
+
+def _decode_key(position: int, key_text: str) -> bytes:
+    try:
+        return decode_encrypted_key(key_text)
+    except PIIDecryptionError as error:
+        raise error.at(position) from None

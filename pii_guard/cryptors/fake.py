@@ -1,0 +1,85 @@
+"""FakeCryptor: stores values as `#01#<value>#10#` with NO encryption, for local development.
+
+The shape is AMSDAL's fake cryptor's, so development data moves between the two. The first use
+in a process logs a WARNING banner, once, so nobody mistakes it for protection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+
+from pii_guard.cryptors.base import (
+    Contexts,
+    check_ciphertexts,
+    check_contexts,
+    check_plaintexts,
+)
+from pii_guard.errors import PIIDecryptionError
+from pii_guard.wire import is_envelope, is_wire_value, unwrap, wrap
+
+logger = logging.getLogger("pii_guard.cryptors.fake")
+
+BANNER = (
+    "FakeCryptor is in use: PII values are stored NOT encrypted. Use it only for local "
+    "development; set PII_GUARD_CRYPTO_SERVICE to a real cryptor everywhere else."
+)
+
+_banner_lock = threading.Lock()
+_banner_logged = False
+
+
+def _log_banner_once() -> None:
+    global _banner_logged
+    with _banner_lock:
+        if not _banner_logged:
+            _banner_logged = True
+            logger.warning(BANNER)
+
+
+class FakeCryptor:
+    """Wraps values in the wire markers without encrypting them. Contexts are accepted and
+    not checked: nothing is authenticated."""
+
+    def __repr__(self) -> str:
+        return "FakeCryptor()"
+
+    def initialize(self) -> None:
+        _log_banner_once()
+
+    def encrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
+        plaintexts = check_plaintexts(values)
+        check_contexts(contexts, len(plaintexts))
+        _log_banner_once()
+        return [wrap(value) for value in plaintexts]
+
+    def decrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
+        ciphertexts = check_ciphertexts(values)
+        check_contexts(contexts, len(ciphertexts))
+        _log_banner_once()
+        plaintexts = []
+        for position, value in enumerate(ciphertexts):
+            if is_envelope(value):
+                raise PIIDecryptionError(
+                    "it is envelope-encrypted; configure the cryptor that wrote it "
+                    "(KMSEnvelopeCryptor or LocalKeyCryptor)",
+                    position,
+                )
+            try:
+                plaintexts.append(unwrap(value))
+            except PIIDecryptionError as error:
+                raise error.at(position) from None
+        return plaintexts
+
+    async def aencrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
+        await asyncio.sleep(0)
+        return self.encrypt(values, contexts)
+
+    async def adecrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
+        await asyncio.sleep(0)
+        return self.decrypt(values, contexts)
+
+    def is_ciphertext(self, value: str) -> bool:
+        return is_wire_value(value)

@@ -1,0 +1,170 @@
+"""KMSEnvelopeCryptor: envelope encryption with data keys from AWS KMS (the default cryptor)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from pii_guard.config import load_settings
+from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey, EnvelopeCryptor
+from pii_guard.cryptors.keycache import MAX_CACHE_SECONDS, DataKeyCache
+from pii_guard.errors import PIIConfigurationError, PIIDecryptionError, PIIKeyServiceError
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+
+# KMS answers these when a data key cannot be unwrapped by us: the value is undecryptable,
+# whatever the reason (tampered key blob, another account's key, a key we may not use).
+UNDECRYPTABLE_KEY_ERRORS = frozenset(
+    {
+        "InvalidCiphertextException",
+        "IncorrectKeyException",
+        "AccessDeniedException",
+        "NotFoundException",
+        "DisabledException",
+        "KMSInvalidStateException",
+    }
+)
+
+
+class KMSEnvelopeCryptor(EnvelopeCryptor):
+    """One KMS `GenerateDataKey` per `encrypt` call, one KMS `Decrypt` per distinct data key.
+
+    Pass a ready boto3 KMS `client` to control endpoint, credentials and retries; otherwise one
+    is built from `PII_GUARD_KMS_ENDPOINT_URL`, `PII_GUARD_KMS_TIMEOUT` and the usual AWS
+    variables. `key_id` defaults to `PII_GUARD_KMS_KEY_ID`. `data_key_cache` (default: none, or
+    `PII_GUARD_DATA_KEY_CACHE_SIZE` keys) lets decrypt calls share unwrapped data keys.
+    """
+
+    def __init__(
+        self,
+        key_id: str | None = None,
+        client: KMSClient | None = None,
+        *,
+        data_key_cache: DataKeyCache | None = None,
+    ) -> None:
+        super().__init__()
+        self._key_id = key_id
+        self._client = client
+        self._cache = data_key_cache
+
+    @property
+    def key_id(self) -> str | None:
+        return self._key_id
+
+    def __repr__(self) -> str:
+        return f"KMSEnvelopeCryptor(key_id={self._key_id!r}, cache={self._cache!r})"
+
+    def _configure(self) -> None:
+        settings = load_settings()
+        if self._key_id is None:
+            self._key_id = settings.kms_key_id
+        if not self._key_id:
+            raise PIIConfigurationError(
+                "KMSEnvelopeCryptor needs a KMS key: set PII_GUARD_KMS_KEY_ID to a key id, "
+                "ARN or alias (or choose another cryptor with PII_GUARD_CRYPTO_SERVICE)"
+            )
+        if self._cache is None and settings.data_key_cache_size > 0:
+            if not 0 < settings.data_key_cache_seconds <= MAX_CACHE_SECONDS:
+                raise PIIConfigurationError(
+                    "PII_GUARD_DATA_KEY_CACHE_SECONDS must be greater than 0 and at most "
+                    f"{MAX_CACHE_SECONDS:g}"
+                )
+            self._cache = DataKeyCache(
+                max_keys=settings.data_key_cache_size,
+                max_age_seconds=settings.data_key_cache_seconds,
+            )
+        if self._client is None:
+            self._client = _client_from_settings(
+                endpoint_url=settings.kms_endpoint_url,
+                region=settings.aws_region,
+                timeout_seconds=settings.kms_timeout_seconds,
+            )
+
+    def _kms(self) -> KMSClient:
+        assert self._client is not None, "initialize() sets the client"
+        return self._client
+
+    def _new_data_key(self) -> DataKey:
+        assert self._key_id is not None, "initialize() sets the key id"
+        try:
+            answer = self._kms().generate_data_key(KeyId=self._key_id, KeySpec="AES_256")
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+            raise PIIKeyServiceError(
+                f"KMS GenerateDataKey with key {self._key_id!r} failed: {_describe(error)}"
+            ) from error
+        plaintext = answer["Plaintext"]
+        if len(plaintext) != DATA_KEY_BYTES:
+            raise PIIKeyServiceError(
+                f"KMS GenerateDataKey returned a {len(plaintext)}-byte key, expected "
+                f"{DATA_KEY_BYTES}"
+            )
+        return DataKey(plaintext=plaintext, encrypted=answer["CiphertextBlob"])
+
+    def _unwrap_data_keys(self, first_positions: Mapping[bytes, int]) -> dict[bytes, bytes]:
+        keys: dict[bytes, bytes] = {}
+        for encrypted, position in first_positions.items():
+            cached = self._cache.get(encrypted) if self._cache is not None else None
+            if cached is not None:
+                keys[encrypted] = cached
+                continue
+            try:
+                answer = self._kms().decrypt(CiphertextBlob=encrypted)
+            except botocore.exceptions.ClientError as error:
+                code = _error_code(error)
+                if code in UNDECRYPTABLE_KEY_ERRORS:
+                    raise PIIDecryptionError(
+                        f"KMS refused to decrypt its data key ({code}): the key was tampered "
+                        "with, belongs to a KMS key we cannot use, or the caller lacks "
+                        "kms:Decrypt",
+                        position,
+                    ) from None
+                raise PIIKeyServiceError(f"KMS Decrypt failed: {_describe(error)}") from error
+            except botocore.exceptions.BotoCoreError as error:
+                raise PIIKeyServiceError(f"KMS Decrypt failed: {_describe(error)}") from error
+            key = answer["Plaintext"]
+            if len(key) != DATA_KEY_BYTES:
+                raise PIIDecryptionError(
+                    f"its data key is {len(key)} bytes, expected {DATA_KEY_BYTES}", position
+                )
+            keys[encrypted] = key
+            if self._cache is not None:
+                self._cache.put(encrypted, key)
+        return keys
+
+
+def _client_from_settings(
+    endpoint_url: str | None, region: str | None, timeout_seconds: float
+) -> KMSClient:
+    session = boto3.session.Session()
+    region = region or session.region_name
+    if not region:
+        raise PIIConfigurationError(
+            "KMSEnvelopeCryptor needs an AWS region: set AWS_REGION (or AWS_DEFAULT_REGION)"
+        )
+    if session.get_credentials() is None:
+        raise PIIConfigurationError(
+            "KMSEnvelopeCryptor found no AWS credentials: set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run with an IAM role"
+        )
+    config = Config(connect_timeout=timeout_seconds, read_timeout=timeout_seconds)
+    client: KMSClient = session.client(
+        "kms", region_name=region, endpoint_url=endpoint_url, config=config
+    )
+    return client
+
+
+def _error_code(error: botocore.exceptions.ClientError) -> str:
+    response: Any = error.response
+    return str(response.get("Error", {}).get("Code", "unknown error"))
+
+
+def _describe(error: Exception) -> str:
+    # Neither KMS requests nor answers carry PII values: only key ids, blobs and error codes.
+    if isinstance(error, botocore.exceptions.ClientError):
+        return f"{_error_code(error)} ({error})"
+    return f"{type(error).__name__} ({error})"

@@ -1,0 +1,112 @@
+"""Which fields of a model are PII, and the class-definition check of keys and constraints."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from pii_guard.errors import PIIInvalidFieldUsageError
+from pii_guard.messages import message
+from pii_guard.types import PIIMarker, contains_pii_annotation
+
+_pii_fields: weakref.WeakKeyDictionary[type[BaseModel], tuple[str, ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@dataclass(frozen=True)
+class UniqueConstraint:
+    """A unique constraint over model fields, declared in `__constraints__` (AMSDAL's style)."""
+
+    name: str
+    fields: Sequence[str] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", tuple(self.fields))
+
+
+def is_pii_field(model: type[BaseModel], name: str) -> bool:
+    """Whether `model.name` is a PII field (its annotation contains a PII type)."""
+    info = model.model_fields.get(name)
+    if info is None:
+        return False
+    # pydantic moves a top-level Annotated's metadata into the FieldInfo.
+    return any(isinstance(meta, PIIMarker) for meta in info.metadata) or (
+        contains_pii_annotation(info.annotation)
+    )
+
+
+def get_pii_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The PII field names of `model` in declaration order, inherited ones included.
+
+    Cached per class once the class is complete; before that (annotations pydantic could not
+    resolve yet) the answer covers only the fields resolved so far.
+    """
+    cached = _pii_fields.get(model)
+    if cached is None:
+        cached = tuple(name for name in model.model_fields if is_pii_field(model, name))
+        if model.__pydantic_complete__:
+            _pii_fields[model] = cached
+    return cached
+
+
+def _names(value: object) -> Iterable[str]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Iterable):
+        return tuple(str(item) for item in value)
+    return ()
+
+
+def check_model(model: type[BaseModel]) -> type[BaseModel]:
+    """Raise PIIInvalidFieldUsageError when a PII field is in `__primary_key__` or a unique
+    constraint of `__constraints__`; returns the model, so it also works as a decorator."""
+    problems = []
+    pii = set(get_pii_fields(model))
+    name = model.__name__
+    for key_field in _names(getattr(model, "__primary_key__", None)):
+        if key_field in pii:
+            problems.append(message("PII003", subject=f"{name}.{key_field}"))
+    for constraint in getattr(model, "__constraints__", None) or ():
+        constraint_fields = getattr(constraint, "fields", None)
+        if constraint_fields is None:
+            continue  # not a unique constraint (AMSDAL also declares indexes here)
+        constraint_name = str(getattr(constraint, "name", "") or "(unnamed)")
+        for constrained in _names(constraint_fields):
+            if constrained in pii:
+                problems.append(
+                    message(
+                        "PII004", subject=f"{name}.{constrained}", constraint=constraint_name
+                    )
+                )
+    if problems:
+        raise PIIInvalidFieldUsageError("; ".join(problems))
+    return model
+
+
+class PIIModel(BaseModel):
+    """A pydantic `BaseModel` whose subclasses are checked with `check_model` when defined.
+
+    A class whose annotations could not all be resolved yet (forward references) is checked
+    again when pydantic completes it (pydantic 2.12 and newer call that hook).
+    """
+
+    __primary_key__: ClassVar[list[str]]
+    __constraints__: ClassVar[list[UniqueConstraint]]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        check_model(cls)
+
+    @classmethod
+    def __pydantic_on_complete__(cls) -> None:
+        super().__pydantic_on_complete__()
+        check_model(cls)
+

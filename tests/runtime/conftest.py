@@ -1,0 +1,69 @@
+"""Fixtures of the runtime tests: cryptors on real components, a clean environment."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from pii_guard.config import reset_cryptor
+from pii_guard.cryptors.kms import KMSEnvelopeCryptor
+from pii_guard.cryptors.local import LocalKeyCryptor
+from tests.conftest import make_kms_client
+from tests.runtime.cryptor_service import RunningService, running_cryptor_service
+from tests.support.kms_server import KMSServer
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No pii_guard or AMSDAL variable leaks in from the machine, and no cryptor from a
+    previous test."""
+    for name in list(os.environ):
+        if name.startswith(("PII_GUARD_", "AMSDAL_")):
+            monkeypatch.delenv(name)
+    reset_cryptor()
+    yield
+    reset_cryptor()
+
+
+@dataclass
+class CountedKMS:
+    """A real boto3 KMS client on the local endpoint, and the KMS operations it has called."""
+
+    client: Any
+    calls: Counter[str]
+    key_id: str
+
+    def cryptor(self, **options: Any) -> KMSEnvelopeCryptor:
+        return KMSEnvelopeCryptor(self.key_id, client=self.client, **options)
+
+
+def counted_kms(endpoint_url: str, key_id: str) -> CountedKMS:
+    client = make_kms_client(endpoint_url)
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    client.meta.events.register("before-call.kms", count)
+    return CountedKMS(client=client, calls=calls, key_id=key_id)
+
+
+@pytest.fixture
+def kms(kms_server: KMSServer, kms_key_id: str) -> CountedKMS:
+    return counted_kms(kms_server.endpoint_url, kms_key_id)
+
+
+@pytest.fixture
+def local_cryptor() -> LocalKeyCryptor:
+    return LocalKeyCryptor(os.urandom(32))
+
+
+@pytest.fixture
+def cryptor_service() -> Iterator[RunningService]:
+    with running_cryptor_service(LocalKeyCryptor(os.urandom(32))) as service:
+        yield service

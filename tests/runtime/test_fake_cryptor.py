@@ -1,0 +1,47 @@
+"""FakeCryptor: AMSDAL's `#01#<value>#10#` shape with no encryption, and it says so."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pii_guard import FakeCryptor, LocalKeyCryptor, PIIDecryptionError
+
+
+def test_values_are_wrapped_not_encrypted() -> None:
+    cryptor = FakeCryptor()
+
+    assert cryptor.encrypt(["ann@example.com", ""]) == ["#01#ann@example.com#10#", "#01##10#"]
+    assert cryptor.decrypt(["#01#ann@example.com#10#"]) == ["ann@example.com"]
+
+
+def test_values_that_are_not_in_the_fake_shape_are_rejected_by_position() -> None:
+    with pytest.raises(PIIDecryptionError, match=r"position 1.*not a stored PII value"):
+        FakeCryptor().decrypt(["#01#a#10#", "plain"])
+
+
+def test_envelope_encrypted_values_are_not_passed_off_as_plaintext(
+    local_cryptor: LocalKeyCryptor,
+) -> None:
+    encrypted = local_cryptor.encrypt(["ann@example.com"])
+
+    with pytest.raises(PIIDecryptionError, match=r"envelope-encrypted"):
+        FakeCryptor().decrypt(encrypted)
+
+
+def test_one_warning_banner_per_process() -> None:
+    script = (
+        "from pii_guard import FakeCryptor\n"
+        "for _ in range(3):\n"
+        "    cryptor = FakeCryptor()\n"
+        "    cryptor.initialize()\n"
+        "    cryptor.decrypt(cryptor.encrypt(['ann@example.com']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+
+    assert result.stderr.count("NOT encrypted") == 1
+    assert "ann@example.com" not in result.stderr + result.stdout
