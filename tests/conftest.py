@@ -20,12 +20,16 @@ def kms_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KMSServer]:
 
 
 def make_kms_client(endpoint_url: str, **config: Any) -> Any:
-    """A real boto3 KMS client talking HTTP to the given endpoint with dummy credentials."""
+    """A real boto3 KMS client talking HTTP to the given endpoint with dummy credentials.
+
+    `config` goes to botocore's `Config` (timeouts, `retries`, ...); by default two attempts.
+    """
+    config.setdefault("retries", {"max_attempts": 2, "mode": "standard"})
     return boto3.client(
         "kms",
         endpoint_url=endpoint_url,
         region_name=REGION,
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}, **config),
+        config=Config(**config),
         **DUMMY_CREDENTIALS,
     )
 
