@@ -2,21 +2,65 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
 
 from pii_guard import __version__
 
 
 class PIIChecker:
-    """flake8 plugin that reports PII misuse (codes PII001-PII005)."""
+    """flake8 plugin that reports PII misuse (codes PII001-PII005).
+
+    It analyses the text flake8 hands it (`lines`), not the file on disk, and finds the project
+    from the file name, so editors that lint an unsaved buffer over standard input with
+    `--stdin-display-name` get findings for what is on screen.
+    """
 
     name = "flake8-pii"
     version = __version__
+    extra: ClassVar[dict[str, list[str]]] = {}
 
-    def __init__(self, tree: ast.AST, filename: str = "stdin") -> None:
-        self._tree = tree
+    def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
         self._filename = filename
+        self._lines = lines
+
+    @classmethod
+    def add_options(cls, manager: Any) -> None:
+        for option, what in (
+            ("--pii-extra-types", "qualified names of more PII types"),
+            ("--pii-extra-log-sinks", "qualified names of more functions that write logs"),
+            ("--pii-extra-logger-names", "more variable names that hold a logger"),
+            ("--pii-extra-query-methods", "more query methods whose keywords are lookups"),
+        ):
+            manager.add_option(
+                option,
+                default="",
+                parse_from_config=True,
+                comma_separated_list=True,
+                help=f"pii-guard: {what} (added to [tool.pii_guard] in pyproject.toml)",
+            )
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        cls.extra = {
+            "pii_types": list(options.pii_extra_types or ()),
+            "log_sinks": list(options.pii_extra_log_sinks or ()),
+            "logger_names": list(options.pii_extra_logger_names or ()),
+            "query_methods": list(options.pii_extra_query_methods or ()),
+        }
 
     def run(self) -> Iterator[tuple[int, int, str, type[PIIChecker]]]:
-        return iter(())
+        from flake8_pii.config import load_settings
+        from flake8_pii.engine import analyse_source
+        from flake8_pii.index import project_index
+        from flake8_pii.project import find_root
+
+        path = Path(self._filename if self._filename not in ("stdin", "-") else "stdin.py")
+        root = find_root(path)
+        settings = load_settings(root).extended(**self.extra)
+        result = analyse_source("".join(self._lines), str(path), project_index(root, settings))
+        for finding in result.findings:
+            yield finding.line, finding.column - 1, finding.message, type(self)

@@ -75,11 +75,7 @@ def build_sarif(
                 "level": "error",
                 "message": {"text": message},
                 "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": rel, "uriBaseId": SRCROOT}
-                        }
-                    }
+                    {"physicalLocation": {"artifactLocation": {"uri": rel, "uriBaseId": SRCROOT}}}
                 ],
             }
             for rel, message in notifications

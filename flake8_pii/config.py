@@ -1,0 +1,147 @@
+"""[tool.pii_guard] settings: what counts as PII, as a log call, as a query; what to skip."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+BUILTIN_PII_TYPES = frozenset(
+    {
+        "pii_guard.PIIStr",
+        "pii_guard.types.PIIStr",
+        "amsdal.models.PIIStr",
+        "amsdal_models.classes.fields.pii.PIIStr",
+    }
+)
+
+# Methods of a query (or of a model's manager) whose keyword arguments are field lookups.
+BUILTIN_QUERY_METHODS = frozenset(
+    {
+        "filter",
+        "exclude",
+        "get",
+        "get_or_none",
+        "aget",
+        "aget_or_none",
+        "get_or_create",
+        "aget_or_create",
+        "update_or_create",
+        "aupdate_or_create",
+        "filter_by",
+    }
+)
+
+# Names that hold a logger by convention, besides values the analyzer sees come from a logger
+# factory (`logging.getLogger`, `structlog.get_logger`, `loguru.logger`).
+BUILTIN_LOGGER_NAMES = frozenset({"logger", "log", "_logger", "_log", "LOGGER", "LOG"})
+
+# Functions that write their arguments to a log or the console.
+BUILTIN_LOG_SINKS = frozenset({"print", "pprint.pprint", "warnings.warn"})
+
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".eggs",
+    "__pycache__",
+    "node_modules",
+    "build",
+    "dist",
+    "site-packages",
+    ".pii_guard_cache",
+)
+
+
+class ConfigError(Exception):
+    """A configuration file is not valid; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the analyzer treats as PII types, log calls and queries, and what it skips."""
+
+    pii_types: frozenset[str] = BUILTIN_PII_TYPES
+    query_methods: frozenset[str] = BUILTIN_QUERY_METHODS
+    logger_names: frozenset[str] = BUILTIN_LOGGER_NAMES
+    log_sinks: frozenset[str] = BUILTIN_LOG_SINKS
+    exclude: tuple[str, ...] = ()
+    source: str = field(default="defaults", compare=False)
+
+    def digest(self) -> str:
+        """Identifies the settings in cache keys: findings depend on them."""
+        text = repr(
+            (
+                sorted(self.pii_types),
+                sorted(self.query_methods),
+                sorted(self.logger_names),
+                sorted(self.log_sinks),
+                self.exclude,
+            )
+        )
+        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+    def extended(
+        self,
+        pii_types: Iterable[str] = (),
+        query_methods: Iterable[str] = (),
+        logger_names: Iterable[str] = (),
+        log_sinks: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+    ) -> Settings:
+        return replace(
+            self,
+            pii_types=self.pii_types | frozenset(pii_types),
+            query_methods=self.query_methods | frozenset(query_methods),
+            logger_names=self.logger_names | frozenset(logger_names),
+            log_sinks=self.log_sinks | frozenset(log_sinks),
+            exclude=(*self.exclude, *exclude),
+        )
+
+
+# key in [tool.pii_guard] -> the Settings.extended argument it adds to
+KEYS: Mapping[str, str] = {
+    "extra-pii-types": "pii_types",
+    "extra-query-methods": "query_methods",
+    "extra-logger-names": "logger_names",
+    "extra-log-sinks": "log_sinks",
+    "exclude": "exclude",
+}
+
+
+def load_settings(root: Path) -> Settings:
+    """Settings from `root/pyproject.toml` (defaults when it has no [tool.pii_guard])."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return Settings()
+    try:
+        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{pyproject}: not valid TOML: {error}") from None
+    table = document.get("tool", {}).get("pii_guard")
+    if table is None:
+        return Settings()
+    return settings_from_table(table, f"{pyproject} [tool.pii_guard]")
+
+
+def settings_from_table(table: Any, where: str) -> Settings:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(KEYS))}"
+        )
+    additions: dict[str, list[str]] = {}
+    for key, value in table.items():
+        if not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+            raise ConfigError(f"{where}: {key!r} must be a list of strings")
+        additions[KEYS[key]] = value
+    return Settings(source=where).extended(**additions)

@@ -1,0 +1,271 @@
+"""Runs the rules over one module with the project index and yields its findings.
+
+The cheap decision comes first: a module that defines no model with PII, declares no keys and
+imports nothing that leads to a model with PII cannot have a finding, and is never parsed with
+libcst. The findings of a module that is analysed are cached, keyed on its text, the summaries of
+every project module it imports (transitively) and the settings.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from flake8_pii.findings import RULES, Finding
+from flake8_pii.index import CACHE_DIR, ModelInfo, ProjectIndex, content_hash, read_json, write_json
+from flake8_pii.noqa import is_silenced, noqa_lines
+from flake8_pii.project import module_name
+from flake8_pii.resolve import AnnotationOf, IterationOf, ModelClass, Resolver
+from flake8_pii.rules.base import Context, Rule
+from flake8_pii.rules.declarations import DeclarationRule
+from flake8_pii.rules.logging import LoggingRule
+from flake8_pii.rules.queries import QueryRule
+from flake8_pii.summary import ModuleSummary, summarise
+
+ENGINE_VERSION = "1"
+ALL_RULES: tuple[type[Rule], ...] = (QueryRule, DeclarationRule, LoggingRule)
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """The findings of one file, or why it could not be analysed."""
+
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None
+
+
+def analyse_source(text: str, path: str, index: ProjectIndex, use_cache: bool = True) -> FileResult:
+    """Findings for `text`, the content of `path` (which need not be saved to disk)."""
+    absolute = Path(path).resolve()
+    name, is_package = module_name(index.root, absolute)
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as error:
+        return FileResult(error=f"syntax error at {error.lineno}:{error.offset}: {error.msg}")
+    except ValueError as error:  # e.g. NUL bytes
+        return FileResult(error=f"cannot parse: {error}")
+    summary = summarise(tree, name, is_package)
+    index = index.with_module(summary)
+    if not can_have_findings(summary, index):
+        return FileResult()
+    cache_file = None
+    if use_cache:
+        key = content_hash(
+            "\x1f".join(
+                (
+                    ENGINE_VERSION,
+                    content_hash(text.encode("utf-8", "surrogatepass")),
+                    index.dependency_digest(summary),
+                    index.settings.digest(),
+                )
+            ).encode()
+        )
+        cache_file = index.root / CACHE_DIR / "findings" / f"{key}.json"
+        cached = read_json(cache_file)
+        if "findings" in cached:
+            return FileResult(tuple(_finding_from_json(path, item) for item in cached["findings"]))
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        return FileResult(error=f"syntax error at {error.raw_line}:{error.raw_column + 1}")
+    except RecursionError:
+        return FileResult(error="too deeply nested to analyse")
+    findings = _run_rules(module, text, path, summary, index)
+    if cache_file is not None:
+        write_json(cache_file, {"findings": [_finding_to_json(f) for f in findings]})
+    return FileResult(tuple(findings))
+
+
+def can_have_findings(summary: ModuleSummary, index: ProjectIndex) -> bool:
+    """Whether the module defines, declares or imports anything that leads to PII."""
+    if summary.declares_keys:
+        return True
+    reaching = index.reaching_pii
+    if any(f"{summary.module}.{name}" in reaching for name in summary.classes):
+        return True
+    leads = index.names_leading_to_pii
+    for target in (*summary.imports.values(), *summary.star_imports):
+        if target in leads or index.resolve(target) in reaching or index.is_pii_type(target):
+            return True
+    return False
+
+
+def _run_rules(
+    module: cst.Module, text: str, path: str, summary: ModuleSummary, index: ProjectIndex
+) -> list[Finding]:
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    resolver = Resolver(index, summary, module)
+    walker = _Walker(resolver, [rule() for rule in ALL_RULES])
+    module.visit(walker)
+    silenced = noqa_lines(text.splitlines(keepends=True))
+    findings = []
+    for node, code, parts, statement in walker.reports:
+        where: CodeRange = positions[node]
+        span: CodeRange = positions[statement]
+        line = where.start.line
+        if is_silenced(code, (line, span.start.line, span.end.line), silenced) is not None:
+            continue
+        findings.append(
+            Finding(
+                path=path,
+                line=line,
+                column=where.start.column + 1,
+                code=code,
+                message=RULES[code].message(**parts),
+                subject=parts.get("subject", ""),
+                statement=resolver.code(statement).strip(),
+            )
+        )
+    return sorted(set(findings))
+
+
+class _Walker(cst.CSTVisitor):
+    """One pass over the module: keeps the resolver's scopes current and calls the rules."""
+
+    def __init__(self, resolver: Resolver, rules: Sequence[Rule]) -> None:
+        super().__init__()
+        self.resolver = resolver
+        self.rules = rules
+        self.context = Context(resolver, self._report)
+        self.statements: list[cst.CSTNode] = []
+        # per enclosing class or function: the model of a class (None for functions)
+        self.containers: list[tuple[str, ModelInfo | None]] = []
+        self.reports: list[tuple[cst.CSTNode, str, dict[str, str], cst.CSTNode]] = []
+
+    def _report(
+        self,
+        node: cst.CSTNode,
+        code: str,
+        parts: dict[str, str],
+        statement: cst.CSTNode | None,
+    ) -> None:
+        if statement is None:
+            statement = self.statements[-1] if self.statements else node
+        self.reports.append((node, code, parts, statement))
+
+    # classes and functions
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        model = None
+        if not self.containers:
+            model = self.resolver.model_named(f"{self.resolver.summary.module}.{node.name.value}")
+        for rule in self.rules:
+            rule.visit_class(node, model, self.context)
+        self.containers.append(("class", model))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.containers.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        first: ModelInfo | None = None
+        decorators = {self.resolver.code(d.decorator).strip() for d in node.decorators}
+        if self.containers and self.containers[-1][0] == "class":
+            model = self.containers[-1][1]
+            if model is not None and "staticmethod" not in decorators:
+                first = model
+        self.resolver.enter_function(node, first)
+        if first is not None and "classmethod" in decorators and node.params.params:
+            self.resolver.scope.bind(node.params.params[0].name.value, 0, ModelClass(first))
+        self.containers.append(("function", None))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.resolver.leave_function()
+        self.containers.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.resolver.enter_function(node, None)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.resolver.leave_function()
+
+    # bindings
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        for target in original_node.targets:
+            self.resolver.bind_target(target.target, original_node.value)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        annotation = AnnotationOf(original_node.annotation.annotation)
+        value = original_node.value
+        if value is None or self.resolver.annotation_type(annotation.annotation) is not None:
+            self.resolver.bind_target(original_node.target, annotation)
+        else:
+            self.resolver.bind_target(original_node.target, value)
+
+    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
+        if isinstance(original_node.operator, cst.AddAssign | cst.ModuloAssign):
+            combined = cst.BinaryOperation(
+                left=original_node.target, operator=cst.Add(), right=original_node.value
+            )
+            self.resolver.bind_target(original_node.target, combined)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.resolver.bind_target(node.target, IterationOf(node.iter))
+        self.statements.append(node.iter)
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.statements.pop()
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.resolver.bind_target(node.target, IterationOf(node.iter))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.resolver.bind_target(node.target, node.value)
+
+    # statements, for what a finding's statement is and where its noqa may stand
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.statements.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self.statements.pop()
+
+    def visit_If(self, node: cst.If) -> None:
+        self.statements.append(node.test)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self.statements.pop()
+
+    def visit_While(self, node: cst.While) -> None:
+        self.statements.append(node.test)
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self.statements.pop()
+
+    def visit_With(self, node: cst.With) -> None:
+        self.statements.append(node.items[0].item)
+
+    def leave_With(self, original_node: cst.With) -> None:
+        self.statements.pop()
+
+    # the rules' hooks
+
+    def visit_Call(self, node: cst.Call) -> None:
+        for rule in self.rules:
+            rule.visit_call(node, self.context)
+
+
+def _finding_to_json(finding: Finding) -> list[Any]:
+    return [
+        finding.line,
+        finding.column,
+        finding.code,
+        finding.message,
+        finding.subject,
+        finding.statement,
+    ]
+
+
+def _finding_from_json(path: str, item: list[Any]) -> Finding:
+    line, column, code, message, subject, statement = item
+    return Finding(path, line, column, code, message, subject, statement)
+
+
+__all__ = ["ALL_RULES", "FileResult", "analyse_source", "can_have_findings"]

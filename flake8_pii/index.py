@@ -1,0 +1,371 @@
+"""The project index: every module's summary, and from them the models, PII fields and FK fields.
+
+Summaries are built with `ast` (cheap) and cached in `<root>/.pii_guard_cache/`, keyed on each
+file's content, so flake8 workers and repeated runs re-read only files that changed. Which
+classes are models and which fields are PII or FK is resolved lazily, once per process.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from flake8_pii.config import Settings
+from flake8_pii.project import module_name, python_files
+from flake8_pii.summary import ClassSummary, ModuleSummary, summarise
+
+CACHE_DIR = ".pii_guard_cache"
+INDEX_CACHE_FILE = "index-v1.json"
+
+# Subscripted types whose arguments are looked into for PII types and models.
+_WRAPPERS = frozenset({"Optional", "Union", "Annotated", "Required", "NotRequired", "Final"})
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """A model field: whether it holds PII, and the model it refers to (FK), if any."""
+
+    name: str
+    owner: str  # qualified name of the model that declares it
+    pii: bool
+    target: str | None  # qualified name of the referenced model
+    many: bool  # the reference is a container of models
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    qualname: str
+    name: str
+    fields: dict[str, FieldInfo]
+
+    @property
+    def has_pii(self) -> bool:
+        return any(f.pii for f in self.fields.values())
+
+
+def _parse(data: bytes, filename: str) -> ast.Module | None:
+    try:
+        return ast.parse(data, filename=filename)
+    except (SyntaxError, ValueError):
+        return None
+
+
+class ProjectIndex:
+    """Summaries of every module under a root, and the models they define."""
+
+    def __init__(self, root: Path, settings: Settings, summaries: dict[str, ModuleSummary]):
+        self.root = root
+        self.settings = settings
+        self.modules = summaries
+        self._models: dict[str, ModelInfo | None] = {}
+        self._digests: dict[str, str] = {}
+
+    # --- building -------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, root: Path, settings: Settings, use_cache: bool = True) -> ProjectIndex:
+        cache_path = root / CACHE_DIR / INDEX_CACHE_FILE
+        cached: dict[str, Any] = read_json(cache_path) if use_cache else {}
+        entries: dict[str, Any] = {}
+        summaries: dict[str, ModuleSummary] = {}
+        changed = False
+        for path in python_files(root, root, settings.exclude):
+            relative = path.relative_to(root).as_posix()
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            old = cached.get(relative)
+            if old and old["mtime"] == stat.st_mtime_ns and old["size"] == stat.st_size:
+                entries[relative] = old
+            else:
+                entry = _summarise_file(root, path, old)
+                if entry is None:
+                    continue
+                entries[relative] = entry
+                changed = True
+            summary = ModuleSummary.from_json(entries[relative]["summary"])
+            summaries.setdefault(summary.module, summary)
+        if use_cache and (changed or set(entries) != set(cached)):
+            write_json(cache_path, entries)
+        return cls(root, settings, summaries)
+
+    def with_module(self, summary: ModuleSummary) -> ProjectIndex:
+        """This index, with one module's summary replaced (for text not yet saved)."""
+        if self.modules.get(summary.module) == summary:
+            return self
+        modules = dict(self.modules)
+        modules[summary.module] = summary
+        return ProjectIndex(self.root, self.settings, modules)
+
+    # --- names ----------------------------------------------------------------------------
+
+    def resolve(self, qualified: str, _depth: int = 0) -> str:
+        """Follow re-exports inside the project: `shop.models.Customer` where `shop/models`
+        imports it from `.customers` becomes `shop.models.customers.Customer`."""
+        if _depth > 20:
+            return qualified
+        module, _, attr = qualified.rpartition(".")
+        summary = self.modules.get(module)
+        if summary is None:
+            return qualified
+        if attr in summary.classes:
+            return qualified
+        target = summary.imports.get(attr)
+        if target is not None and target != qualified:
+            return self.resolve(target, _depth + 1)
+        for star in summary.star_imports:
+            candidate = self.resolve(f"{star}.{attr}", _depth + 1)
+            if self.class_summary(candidate) is not None or candidate in self.settings.pii_types:
+                return candidate
+        return qualified
+
+    def qualify(self, summary: ModuleSummary, dotted: str) -> str | None:
+        """The qualified name of a dotted expression as written in module `summary`."""
+        head, _, rest = dotted.partition(".")
+        if head in summary.imports:
+            base = summary.imports[head]
+        elif head in summary.classes:
+            base = f"{summary.module}.{head}"
+        else:
+            for star in summary.star_imports:
+                candidate = self.resolve(f"{star}.{head}")
+                if self.class_summary(candidate) or candidate in self.settings.pii_types:
+                    base = candidate
+                    break
+            else:
+                return None
+        return self.resolve(f"{base}.{rest}" if rest else base)
+
+    def class_summary(self, qualified: str) -> ClassSummary | None:
+        module, _, name = qualified.rpartition(".")
+        summary = self.modules.get(module)
+        return summary.classes.get(name) if summary is not None else None
+
+    def is_pii_type(self, qualified: str) -> bool:
+        return qualified in self.settings.pii_types
+
+    # --- models ---------------------------------------------------------------------------
+
+    def model(self, qualified: str) -> ModelInfo | None:
+        """The model with this (resolved) qualified name, or None when it is not a model."""
+        if qualified not in self._models:
+            self._models[qualified] = None  # guards against inheritance cycles
+            self._models[qualified] = self._build_model(qualified)
+        return self._models[qualified]
+
+    def _build_model(self, qualified: str) -> ModelInfo | None:
+        cls = self.class_summary(qualified)
+        if cls is None:
+            return None
+        module = self.modules[qualified.rpartition(".")[0]]
+        fields: dict[str, FieldInfo] = {}
+        inherits_model = False
+        for base in reversed(cls.bases):
+            base_name = self.qualify(module, base.split("[")[0])
+            base_model = self.model(base_name) if base_name else None
+            if base_model is not None:
+                inherits_model = True
+                fields.update(base_model.fields)
+        for name, annotation in cls.fields:
+            pii, target, many = self._annotation_facts(module, annotation)
+            fields[name] = FieldInfo(name, qualified, pii, target, many)
+        if not cls.fields and not inherits_model:
+            return None
+        return ModelInfo(qualified, cls.name, fields)
+
+    def _annotation_facts(
+        self, module: ModuleSummary, annotation: str
+    ) -> tuple[bool, str | None, bool]:
+        """(contains a PII type, referenced model, that reference is a container)."""
+        try:
+            tree = ast.parse(annotation, mode="eval").body
+        except SyntaxError:
+            return False, None, False
+        return self._walk_annotation(module, tree, in_container=False)
+
+    def _walk_annotation(
+        self, module: ModuleSummary, node: ast.expr, in_container: bool
+    ) -> tuple[bool, str | None, bool]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                inner = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return False, None, False
+            return self._walk_annotation(module, inner, in_container)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            left = self._walk_annotation(module, node.left, in_container)
+            right = self._walk_annotation(module, node.right, in_container)
+            return _merge(left, right)
+        if isinstance(node, ast.Subscript):
+            outer = self.qualify(module, ast.unparse(node.value)) or ""
+            if self.is_pii_type(outer):
+                return True, None, False
+            wrapper = outer.rpartition(".")[2] in _WRAPPERS
+            elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if outer.rpartition(".")[2] == "Annotated":
+                elements = elements[:1]
+            facts: tuple[bool, str | None, bool] = (False, None, False)
+            for element in elements:
+                facts = _merge(
+                    facts,
+                    self._walk_annotation(module, element, in_container or not wrapper),
+                )
+            return facts
+        if isinstance(node, ast.Name | ast.Attribute):
+            qualified = self.qualify(module, ast.unparse(node))
+            if qualified is None:
+                return False, None, False
+            if self.is_pii_type(qualified):
+                return True, None, False
+            if self.class_summary(qualified) is not None and self.model(qualified) is not None:
+                return False, qualified, in_container
+        return False, None, False
+
+    @cached_property
+    def reaching_pii(self) -> frozenset[str]:
+        """Models that have PII or reach a model with PII through FK fields."""
+        models = {
+            f"{summary.module}.{name}"
+            for summary in self.modules.values()
+            for name in summary.classes
+        }
+        known = {q: m for q in models if (m := self.model(q)) is not None}
+        reaching = {q for q, m in known.items() if m.has_pii}
+        grew = True
+        while grew:
+            grew = False
+            for qualified, info in known.items():
+                if qualified in reaching:
+                    continue
+                if any(f.target in reaching for f in info.fields.values()):
+                    reaching.add(qualified)
+                    grew = True
+        return frozenset(reaching)
+
+    @cached_property
+    def names_leading_to_pii(self) -> frozenset[str]:
+        """Qualified names whose import can bring a model that reaches PII into a module: the
+        models, the modules and packages holding them, and the names re-exporting them."""
+        names: set[str] = set()
+
+        def add_with_prefixes(qualified: str) -> None:
+            while qualified and qualified not in names:
+                names.add(qualified)
+                qualified = qualified.rpartition(".")[0]
+
+        for qualified in self.reaching_pii:
+            add_with_prefixes(qualified)
+        for summary in self.modules.values():
+            for local, target in summary.imports.items():
+                if self.resolve(target) in self.reaching_pii:
+                    add_with_prefixes(f"{summary.module}.{local}")
+        return frozenset(names)
+
+    def dependency_digest(self, summary: ModuleSummary) -> str:
+        """A digest of every project module `summary` imports, transitively: findings of the
+        module can only change when one of these does."""
+        seen: set[str] = set()
+        stack = [summary]
+        while stack:
+            current = stack.pop()
+            for target in (*current.imports.values(), *current.star_imports):
+                module = self._project_module_of(target)
+                if module is not None and module not in seen and module != summary.module:
+                    seen.add(module)
+                    stack.append(self.modules[module])
+        payload = "\x1f".join(self._module_digest(m) for m in sorted(seen))
+        return content_hash(payload.encode())
+
+    def _module_digest(self, module: str) -> str:
+        if module not in self._digests:
+            text = json.dumps(self.modules[module].to_json(), sort_keys=True)
+            self._digests[module] = content_hash(text.encode())
+        return self._digests[module]
+
+    def _project_module_of(self, qualified: str) -> str | None:
+        candidate = qualified
+        while candidate:
+            if candidate in self.modules:
+                return candidate
+            candidate = candidate.rpartition(".")[0]
+        return None
+
+
+def _merge(
+    a: tuple[bool, str | None, bool], b: tuple[bool, str | None, bool]
+) -> tuple[bool, str | None, bool]:
+    return a[0] or b[0], a[1] or b[1], a[2] if a[1] else b[2]
+
+
+def _summarise_file(root: Path, path: Path, old: dict[str, Any] | None) -> dict[str, Any] | None:
+    try:
+        data = path.read_bytes()
+        stat = path.stat()
+    except OSError:
+        return None
+    digest = content_hash(data)
+    if old is not None and old.get("hash") == digest:
+        return {**old, "mtime": stat.st_mtime_ns, "size": stat.st_size}
+    name, is_package = module_name(root, path)
+    tree = _parse(data, str(path))
+    summary = summarise(tree, name, is_package) if tree else ModuleSummary(name)
+    return {
+        "mtime": stat.st_mtime_ns,
+        "size": stat.st_size,
+        "hash": digest,
+        "summary": summary.to_json(),
+    }
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write atomically: parallel flake8 workers may write the same cache file.
+
+    A cache that cannot be written only makes the next run slower, so errors are swallowed.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        gitignore = path.parent / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("# created by pii-guard: a cache, safe to delete\n*\n")
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, separators=(",", ":"))
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
+_INDEXES: dict[tuple[Path, str], ProjectIndex] = {}
+
+
+def project_index(root: Path, settings: Settings, use_cache: bool = True) -> ProjectIndex:
+    """The index of `root`, built (or loaded from the cache) once per process."""
+    key = (root, settings.digest())
+    if key not in _INDEXES:
+        _INDEXES[key] = ProjectIndex.build(root, settings, use_cache=use_cache)
+    return _INDEXES[key]

@@ -1,0 +1,31 @@
+"""Lookup and ordering paths (`owner__email__iexact`, `-email`) resolved through FK fields."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flake8_pii.index import ModelInfo
+
+ModelLookup = Callable[[str], ModelInfo | None]
+
+
+def pii_in_path(model: ModelInfo, path: str, lookup: ModelLookup) -> str | None:
+    """`Model.field` of the PII field the path reaches, or None when it reaches none.
+
+    Walks `__`-separated parts through FK fields; the first part that is not a field ends the
+    path (it is a lookup suffix such as `iexact`, or something the index does not know).
+    """
+    current = model
+    for part in path.lstrip("-+").split("__"):
+        info = current.fields.get(part)
+        if info is None:
+            return None
+        if info.pii:
+            return f"{current.name}.{part}"
+        if info.target is None:
+            return None
+        target = lookup(info.target)
+        if target is None:
+            return None
+        current = target
+    return None

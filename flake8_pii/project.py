@@ -1,0 +1,82 @@
+"""Where a project starts and which of its files are Python modules, with their module names."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from flake8_pii.config import DEFAULT_EXCLUDE
+
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
+
+
+def find_root(path: Path) -> Path:
+    """The nearest folder at or above `path` holding pyproject.toml, setup.cfg or .git.
+
+    With none, the folder of the file itself: the analyzer then knows only what it can see.
+    """
+    start = path if path.is_dir() else path.parent
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
+    return start
+
+
+def module_name(root: Path, path: Path) -> tuple[str, bool]:
+    """The dotted module name of `path` inside `root`, and whether it is a package."""
+    try:
+        relative = path.resolve().relative_to(root)
+    except ValueError:
+        relative = Path(path.name)
+    parts = list(relative.with_suffix("").parts)
+    if parts and parts[0] == "src" and not (root / "src" / "__init__.py").exists():
+        parts = parts[1:]
+    is_package = bool(parts) and parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(parts), is_package
+
+
+def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
+    """Whether a root-relative posix path, or any folder on it, matches an exclude pattern."""
+    parts = relative.split("/")
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatch(relative, pattern):
+            return True
+        if any(fnmatch.fnmatch(part, pattern) for part in parts):
+            return True
+        prefixes = ("/".join(parts[:n]) for n in range(1, len(parts)))
+        if any(fnmatch.fnmatch(prefix, pattern) for prefix in prefixes):
+            return True
+    return False
+
+
+def python_files(top: Path, root: Path, exclude: Sequence[str]) -> Iterator[Path]:
+    """Every .py file below `top`, skipping excluded and hidden folders, in a stable order."""
+    patterns = (*DEFAULT_EXCLUDE, *exclude)
+    if top.is_file():
+        yield top
+        return
+    for folder, dirs, files in os.walk(top):
+        here = Path(folder)
+        kept = []
+        for name in sorted(dirs):
+            relative = _relative(here / name, root)
+            if name.startswith(".") or is_excluded(relative, patterns):
+                continue
+            kept.append(name)
+        dirs[:] = kept
+        for name in sorted(files):
+            if name.endswith(".py") and not is_excluded(_relative(here / name, root), patterns):
+                yield here / name
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,428 @@
+"""Which model, query, logger or PII value an expression is: a small, explicit type pass.
+
+What it understands (anything else is "unknown", and unknown is never reported):
+
+| expression                                   | type                |
+|----------------------------------------------|---------------------|
+| a name imported or defined as a model class  | ModelClass(M)       |
+| `M.objects`                                  | Query(M)            |
+| `q.filter(...)`, `.exclude`, `.order_by`, `.all`, ... on a Query | Query(M) |
+| `q.get(...)`, `.first()`, `.last()`, `.get_or_none(...)`, `M(...)` | Instance(M) |
+| `q.execute()`, `await q.aexecute()`, `list(q)` | Many(M)           |
+| `for x in <Many or Query>`, `[... for x in ...]` | x: Instance(M)  |
+| parameter or variable annotated `M`, `M | None`, `Optional[M]` | Instance(M) |
+| annotated `list[M]`, `Sequence[M]`, `Iterable[M]`, ... | Many(M)    |
+| annotated `type[M]`; `QuerySet[M]`           | ModelClass(M); Query(M) |
+| `self` in a method of model M                | Instance(M)         |
+| `x.f` with x: Instance(M), f a PII field     | PII(M.f)            |
+| `x.f` with f an FK field                     | Instance(target) or Many(target) |
+| `many[i]`                                    | Instance(M)         |
+| `p.lower()`, `.strip()`, `str(p)`, `f"{p}"`, `p + s`, `p or s` with p PII | PII |
+| a local name                                 | its last assignment above the use |
+| `logging.getLogger(...)`, `structlog.get_logger(...)`, `loguru.logger` | Logger |
+
+Calls of any other function on a PII value (`len`, `hash`, `hashlib.sha256`, `mask`) and
+comparisons (`p is None`) give values that do not identify anybody: unknown.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from flake8_pii.index import ModelInfo, ProjectIndex
+from flake8_pii.summary import ModuleSummary
+
+
+@dataclass(frozen=True)
+class ModelClass:
+    model: ModelInfo
+
+
+@dataclass(frozen=True)
+class Query:
+    model: ModelInfo
+
+
+@dataclass(frozen=True)
+class Instance:
+    model: ModelInfo
+
+
+@dataclass(frozen=True)
+class Many:
+    model: ModelInfo
+
+
+@dataclass(frozen=True)
+class PII:
+    subject: str  # "Model.field"
+
+
+@dataclass(frozen=True)
+class Logger:
+    pass
+
+
+ValueType = ModelClass | Query | Instance | Many | PII | Logger | None
+
+QUERY_RETURNING = frozenset(
+    {
+        "filter", "exclude", "order_by", "all", "distinct", "select_related",
+        "prefetch_related", "only", "defer", "using", "annotate", "reverse", "none",
+        "latest_by", "limit", "offset", "where", "filter_by", "query",
+    }
+)  # fmt: skip
+INSTANCE_RETURNING = frozenset(
+    {
+        "get", "get_or_none", "first", "last", "latest", "earliest", "one", "one_or_none",
+        "aget", "aget_or_none", "afirst", "alast", "alatest", "aearliest", "create", "acreate",
+    }
+)  # fmt: skip
+MANY_RETURNING = frozenset({"execute", "aexecute", "fetch", "fetch_all", "to_list"})
+PII_PRESERVING_METHODS = frozenset(
+    {"lower", "upper", "strip", "lstrip", "rstrip", "title", "casefold", "capitalize",
+     "swapcase", "encode", "format_map", "zfill", "center", "ljust", "rjust", "expandtabs"}
+)  # fmt: skip
+PII_PRESERVING_FUNCTIONS = frozenset({"str", "repr", "format", "ascii"})
+CONTAINER_ANNOTATIONS = frozenset(
+    {"list", "List", "Sequence", "Iterable", "Iterator", "set", "Set", "frozenset",
+     "FrozenSet", "tuple", "Tuple", "Collection", "MutableSequence", "AsyncIterator",
+     "AsyncIterable", "Generator", "AsyncGenerator", "Reversible"}
+)  # fmt: skip
+WRAPPER_ANNOTATIONS = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})
+LOGGER_FACTORIES = frozenset(
+    {
+        "logging.getLogger",
+        "logging.getLoggerClass",
+        "logging.LoggerAdapter",
+        "structlog.get_logger",
+        "structlog.getLogger",
+        "structlog.wrap_logger",
+        "structlog.stdlib.get_logger",
+        "loguru.logger.bind",
+        "loguru.logger.opt",
+        "loguru.logger.patch",
+    }
+)
+LOGGER_OBJECTS = frozenset({"loguru.logger", "logging.root"})
+LOGGER_METHODS = frozenset({"bind", "new", "opt", "patch", "getChild", "with_fields"})
+
+
+@dataclass
+class Scope:
+    """Assignments of one function (or the module), in the order they are written."""
+
+    parent: Scope | None
+    model: ModelInfo | None = None  # set on methods of a model: the type of `self`
+    assignments: dict[str, list[tuple[int, object]]] = field(default_factory=dict)
+
+    def bind(self, name: str, order: int, source: object) -> None:
+        self.assignments.setdefault(name, []).append((order, source))
+
+
+@dataclass(frozen=True)
+class IterationOf:
+    """A loop or comprehension target: an element of `iterable`."""
+
+    iterable: cst.BaseExpression
+
+
+@dataclass(frozen=True)
+class AnnotationOf:
+    annotation: cst.BaseExpression
+
+
+class Resolver:
+    """Answers `type_of(expression)` at the point the visitor has reached in one module."""
+
+    def __init__(self, index: ProjectIndex, summary: ModuleSummary, module: cst.Module) -> None:
+        self.index = index
+        self.summary = summary
+        self.module = module
+        self.scope = Scope(parent=None)
+        self.order = 0
+        self._model_cache: dict[str, ModelInfo | None] = {}
+        self._evaluating: set[int] = set()
+
+    # --- scopes, driven by the visitor ----------------------------------------------------
+
+    def tick(self) -> int:
+        self.order += 1
+        return self.order
+
+    def enter_function(
+        self, node: cst.FunctionDef | cst.Lambda, self_model: ModelInfo | None
+    ) -> None:
+        self.scope = Scope(parent=self.scope, model=self_model)
+        params = node.params
+        all_params = [*params.posonly_params, *params.params, *params.kwonly_params]
+        for position, param in enumerate(all_params):
+            name = param.name.value
+            if param.annotation is not None:
+                self.scope.bind(name, 0, AnnotationOf(param.annotation.annotation))
+            elif position == 0 and self_model is not None and isinstance(node, cst.FunctionDef):
+                self.scope.bind(name, 0, Instance(self_model))
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self.scope.bind(star.name.value, 0, None)
+
+    def leave_function(self) -> None:
+        assert self.scope.parent is not None
+        self.scope = self.scope.parent
+
+    def bind_target(self, target: cst.BaseExpression, source: object) -> None:
+        order = self.tick()
+        if isinstance(target, cst.Name):
+            self.scope.bind(target.value, order, source)
+        elif isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                # unpacking: element types are not tracked, but the names are rebound
+                inner = element.value
+                if isinstance(inner, cst.Name):
+                    self.scope.bind(inner.value, order, None)
+
+    # --- names ----------------------------------------------------------------------------
+
+    def qualified_name(self, node: cst.BaseExpression) -> str | None:
+        dotted = dotted_name(node)
+        if dotted is None:
+            return None
+        return self.index.qualify(self.summary, dotted)
+
+    def model_named(self, qualified: str) -> ModelInfo | None:
+        if qualified not in self._model_cache:
+            self._model_cache[qualified] = self.index.model(qualified)
+        return self._model_cache[qualified]
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    # --- the type pass --------------------------------------------------------------------
+
+    def type_of(self, node: cst.BaseExpression) -> ValueType:
+        key = id(node)
+        if key in self._evaluating:
+            return None
+        self._evaluating.add(key)
+        try:
+            return self._type_of(node)
+        finally:
+            self._evaluating.discard(key)
+
+    def _type_of(self, node: cst.BaseExpression) -> ValueType:
+        if isinstance(node, cst.Name):
+            return self._name_type(node.value)
+        if isinstance(node, cst.Attribute):
+            return self._attribute_type(node)
+        if isinstance(node, cst.Call):
+            return self._call_type(node)
+        if isinstance(node, cst.Await):
+            return self.type_of(node.expression)
+        if isinstance(node, cst.Subscript):
+            base = self.type_of(node.value)
+            return Instance(base.model) if isinstance(base, Many) else None
+        if isinstance(node, cst.FormattedString):
+            return self._first_pii(
+                part.expression
+                for part in node.parts
+                if isinstance(part, cst.FormattedStringExpression)
+            )
+        if isinstance(node, cst.BinaryOperation) and isinstance(
+            node.operator, cst.Add | cst.Modulo
+        ):
+            return self._first_pii(_operands(node))
+        if isinstance(node, cst.BooleanOperation):
+            return self._first_pii((node.left, node.right))
+        if isinstance(node, cst.IfExp):
+            return self._first_pii((node.body, node.orelse))
+        if isinstance(node, cst.NamedExpr):
+            return self.type_of(node.value)
+        return None
+
+    def _first_pii(
+        self, nodes: Iterator[cst.BaseExpression] | Sequence[cst.BaseExpression]
+    ) -> ValueType:
+        for inner in nodes:
+            found = self.type_of(inner)
+            if isinstance(found, PII):
+                return found
+        return None
+
+    def _name_type(self, name: str) -> ValueType:
+        scope: Scope | None = self.scope
+        innermost = True
+        while scope is not None:
+            bindings = scope.assignments.get(name)
+            if bindings:
+                # in the function being visited: the last assignment above this point;
+                # in enclosing scopes: the last one anywhere (they ran before the call)
+                candidates = [b for b in bindings if not innermost or b[0] <= self.order]
+                if candidates:
+                    return self._source_type(candidates[-1][1])
+                if innermost:
+                    return None
+            scope = scope.parent
+            innermost = False
+        qualified = self.index.qualify(self.summary, name)
+        if qualified is None:
+            return None
+        return self._qualified_type(qualified)
+
+    def _qualified_type(self, qualified: str) -> ValueType:
+        if qualified in LOGGER_OBJECTS:
+            return Logger()
+        model = self.model_named(qualified)
+        return ModelClass(model) if model is not None else None
+
+    def _source_type(self, source: object) -> ValueType:
+        if isinstance(source, ModelClass | Query | Instance | Many | PII | Logger):
+            return source
+        if isinstance(source, AnnotationOf):
+            return self.annotation_type(source.annotation)
+        if isinstance(source, IterationOf):
+            iterated = self.type_of(source.iterable)
+            if isinstance(iterated, Many | Query):
+                return Instance(iterated.model)
+            return None
+        if isinstance(source, cst.BaseExpression):
+            return self.type_of(source)
+        return None
+
+    def _attribute_type(self, node: cst.Attribute) -> ValueType:
+        attr = node.attr.value
+        base = self.type_of(node.value)
+        if isinstance(base, ModelClass):
+            return Query(base.model) if attr == "objects" else None
+        if isinstance(base, Instance):
+            info = base.model.fields.get(attr)
+            if info is None:
+                return None
+            if info.pii:
+                return PII(f"{base.model.name}.{attr}")
+            target = self.model_named(info.target) if info.target else None
+            if target is None:
+                return None
+            return Many(target) if info.many else Instance(target)
+        if base is None and not isinstance(node.value, cst.Call):
+            qualified = self.qualified_name(node)
+            if qualified is not None:
+                return self._qualified_type(qualified)
+        return None
+
+    def _call_type(self, node: cst.Call) -> ValueType:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            base = self.type_of(func.value)
+            if isinstance(base, Query | ModelClass):
+                if method in QUERY_RETURNING:
+                    return Query(base.model)
+                if method in INSTANCE_RETURNING:
+                    return Instance(base.model)
+                if method in MANY_RETURNING:
+                    return Many(base.model)
+                return None
+            if isinstance(base, PII):
+                return base if method in PII_PRESERVING_METHODS or method == "format" else None
+            if isinstance(base, Logger):
+                return Logger() if method in LOGGER_METHODS else None
+            if (
+                isinstance(func.value, cst.SimpleString | cst.FormattedString)
+                and method == "format"
+            ):
+                return self._first_pii(arg.value for arg in node.args)
+        callee = self.type_of(func)
+        if isinstance(callee, ModelClass):
+            return Instance(callee.model)
+        qualified = self.qualified_name(func)
+        if qualified is None and isinstance(func, cst.Name):
+            qualified = func.value  # a builtin
+        if qualified in LOGGER_FACTORIES:
+            return Logger()
+        if qualified in PII_PRESERVING_FUNCTIONS and node.args:
+            inner = self.type_of(node.args[0].value)
+            return inner if isinstance(inner, PII) else None
+        if qualified in {"list", "tuple", "sorted"} and node.args:
+            inner = self.type_of(node.args[0].value)
+            if isinstance(inner, Query | Many):
+                return Many(inner.model)
+        return None
+
+    # --- annotations ----------------------------------------------------------------------
+
+    def annotation_type(self, annotation: cst.BaseExpression) -> ValueType:
+        source = self.code(annotation)
+        try:
+            tree = ast.parse(source.strip(), mode="eval").body
+        except SyntaxError:
+            return None
+        return self._ast_annotation(tree)
+
+    def _ast_annotation(self, node: ast.expr) -> ValueType:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                return self._ast_annotation(ast.parse(node.value, mode="eval").body)
+            except SyntaxError:
+                return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            return self._ast_annotation(node.left) or self._ast_annotation(node.right)
+        if isinstance(node, ast.Name | ast.Attribute):
+            qualified = self.index.qualify(self.summary, ast.unparse(node))
+            if qualified is None:
+                return None
+            if self.index.is_pii_type(qualified):
+                return PII(ast.unparse(node))
+            model = self.model_named(qualified)
+            return Instance(model) if model is not None else None
+        if isinstance(node, ast.Subscript):
+            outer_source = ast.unparse(node.value)
+            outer = self.index.qualify(self.summary, outer_source) or outer_source
+            short = outer.rpartition(".")[2]
+            if self.index.is_pii_type(outer):
+                return PII(outer_source)
+            elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if not elements:
+                return None
+            if short in WRAPPER_ANNOTATIONS:
+                candidates = elements[:1] if short == "Annotated" else elements
+                for element in candidates:
+                    found = self._ast_annotation(element)
+                    if found is not None:
+                        return found
+                return None
+            inner = self._ast_annotation(elements[0])
+            if not isinstance(inner, Instance):
+                return None
+            if short in CONTAINER_ANNOTATIONS:
+                return Many(inner.model)
+            if short in {"type", "Type"}:
+                return ModelClass(inner.model)
+            if short.endswith("QuerySet") or short.endswith("Query"):
+                return Query(inner.model)
+        return None
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a chain of names and attributes; None for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted_name(node.value)
+        return f"{base}.{node.attr.value}" if base is not None else None
+    return None
+
+
+def _operands(node: cst.BinaryOperation) -> Iterator[cst.BaseExpression]:
+    for side in (node.left, node.right):
+        if isinstance(side, cst.BinaryOperation) and isinstance(
+            side.operator, cst.Add | cst.Modulo
+        ):
+            yield from _operands(side)
+        elif isinstance(side, cst.Tuple):
+            yield from (element.value for element in side.elements)
+        else:
+            yield side

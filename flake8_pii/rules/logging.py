@@ -1,0 +1,151 @@
+"""PII005: a PII value passed to a log call (stdlib logging, structlog, loguru, print).
+
+Log lines are stored and shipped in plaintext, outside the encryption that protects the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from flake8_pii.resolve import PII, Logger, dotted_name
+from flake8_pii.rules.base import Context, Invalid, Rule
+
+LOG_METHODS = frozenset(
+    {
+        "debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log",
+        "msg", "trace", "success", "ainfo", "adebug", "awarning", "aerror", "aexception",
+        "acritical",
+    }
+)  # fmt: skip
+LOGGING_MODULES = frozenset({"logging", "structlog", "loguru"})
+
+
+class LoggingRule(Rule):
+    """Flags PII values given to a log call directly or inside what it formats."""
+
+    codes = ("PII005",)
+
+    VALID = (
+        "def f(c: Customer):\n    logger.info('customer %s', c.id)",
+        "def f(c: Customer):\n    logger.info('length %d', len(c.email))",
+        "def f(c: Customer):\n    logger.info('has phone: %s', c.phone is not None)",
+        "def f(c: Customer):\n"
+        "    logger.info('digest %s', hashlib.sha256(c.email.encode()).hexdigest())",
+        "def f(p: Plain):\n    logger.info('%s', p.email)",  # same field name, no PII type
+        "def f(c: Customer):\n    email = c.email\n    email = mask(email)\n    print(email)",
+        "def f(c: Customer):\n    logger.info('email')",  # a string that spells a field name
+        "def f(c: Customer):\n    send_mail(c.email)",  # not a log call
+    )
+    INVALID = (
+        Invalid("def f(c: Customer):\n    logger.info('hi %s', c.email)", ("PII005",)),
+        Invalid("def f(c: Customer):\n    logging.warning(f'hi {c.email}')", ("PII005",)),
+        Invalid("def f(c: Customer):\n    print('mail: ' + c.email)", ("PII005",)),
+        Invalid("def f(c: Customer):\n    logger.error('{}'.format(c.phone))", ("PII005",)),
+        Invalid("def f(c: Customer):\n    logger.info('x', extra={'email': c.email})", ("PII005",)),
+        Invalid("def f(c: Customer):\n    logger.exception('failed for %s', c.email)", ("PII005",)),
+        Invalid(
+            "def f(c: Customer):\n"
+            "    log = structlog.get_logger()\n"
+            "    log.info('x', email=c.email)",
+            ("PII005",),
+        ),
+        Invalid("def f(c: Customer):\n    loguru.logger.info('x {}', c.email)", ("PII005",)),
+        Invalid(
+            "def f(c: Customer):\n    email = c.email.lower()\n    logger.info(email)", ("PII005",)
+        ),
+        Invalid("def f(o: Order):\n    logger.info('%s', o.customer.email)", ("PII005",)),
+        Invalid(
+            "def f():\n"
+            "    for c in Customer.objects.filter(id=1).execute():\n"
+            "        print(c.phone)",
+            ("PII005",),
+        ),
+        Invalid(
+            "def f():\n"
+            "    c = Customer.objects.get(id=1)\n"
+            "    logger.info('%s %s', c.email, c.phone)",
+            ("PII005", "PII005"),
+        ),
+    )
+
+    def visit_call(self, node: cst.Call, context: Context) -> None:
+        sink = _sink_name(node, context)
+        if sink is None:
+            return
+        for arg in node.args:
+            for expression, subject in _pii_inside(arg.value, context):
+                context.report(expression, "PII005", subject=subject, sink=sink)
+
+
+def _sink_name(node: cst.Call, context: Context) -> str | None:
+    """How the call reads in the source, when it is a log call; None otherwise."""
+    resolver = context.resolver
+    settings = resolver.index.settings
+    func = node.func
+    text = dotted_name(func)
+    qualified = resolver.qualified_name(func)
+    if qualified is None and isinstance(func, cst.Name) and func.value not in _shadowing(context):
+        qualified = func.value  # a builtin such as print
+    if qualified is not None and qualified in settings.log_sinks:
+        return text or qualified
+    if not isinstance(func, cst.Attribute) or func.attr.value not in LOG_METHODS:
+        return None
+    receiver = func.value
+    receiver_type = resolver.type_of(receiver)
+    if isinstance(receiver_type, Logger):
+        return text or "a logger"
+    if receiver_type is not None:
+        return None
+    receiver_name = dotted_name(receiver)
+    if receiver_name is None:
+        return None
+    last = receiver_name.rpartition(".")[2]
+    if last in settings.logger_names:
+        return text
+    receiver_qualified = resolver.qualified_name(receiver)
+    if receiver_qualified in LOGGING_MODULES or receiver_qualified == "loguru.logger":
+        return text
+    return None
+
+
+def _shadowing(context: Context) -> frozenset[str]:
+    return frozenset(context.resolver.summary.imports)
+
+
+def _pii_inside(node: cst.BaseExpression, context: Context) -> Iterator[tuple[cst.CSTNode, str]]:
+    """Each PII expression that reaches the log text: directly, or inside formatting."""
+    found = context.resolver.type_of(node)
+    if isinstance(node, cst.FormattedString):
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringExpression):
+                yield from _pii_inside(part.expression, context)
+    elif isinstance(node, cst.ConcatenatedString) or (
+        isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add | cst.Modulo)
+    ):
+        yield from _pii_inside(node.left, context)
+        yield from _pii_inside(node.right, context)
+    elif isinstance(node, cst.Dict):
+        for element in node.elements:
+            yield from _pii_inside(element.value, context)
+    elif isinstance(node, cst.List | cst.Tuple | cst.Set):
+        for item in node.elements:
+            yield from _pii_inside(item.value, context)
+    elif isinstance(node, cst.Call) and _is_format_call(node):
+        assert isinstance(node.func, cst.Attribute)
+        yield from _pii_inside(node.func.value, context)
+        for arg in node.args:
+            yield from _pii_inside(arg.value, context)
+    elif isinstance(node, cst.IfExp):
+        yield from _pii_inside(node.body, context)
+        yield from _pii_inside(node.orelse, context)
+    elif isinstance(node, cst.BooleanOperation):
+        yield from _pii_inside(node.left, context)
+        yield from _pii_inside(node.right, context)
+    elif isinstance(found, PII):
+        yield node, found.subject
+
+
+def _is_format_call(node: cst.Call) -> bool:
+    return isinstance(node.func, cst.Attribute) and node.func.attr.value in {"format", "join"}

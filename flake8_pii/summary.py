@@ -1,0 +1,139 @@
+"""What the index keeps of one module, read with `ast`: imports, classes, bases, annotated fields.
+
+A summary is plain data (it is cached as JSON) and syntax only: nothing is resolved here.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+KEY_DECLARATIONS = ("__primary_key__", "__constraints__")
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    name: str
+    bases: tuple[str, ...]
+    # field name -> annotation source, in declaration order; ClassVar annotations left out
+    fields: tuple[tuple[str, str], ...]
+
+    def to_json(self) -> list[Any]:
+        return [self.name, list(self.bases), [list(pair) for pair in self.fields]]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> ClassSummary:
+        return cls(data[0], tuple(data[1]), tuple((f, a) for f, a in data[2]))
+
+
+@dataclass(frozen=True)
+class ModuleSummary:
+    """One module: `imports` maps each local name to the qualified name it stands for."""
+
+    module: str
+    imports: dict[str, str] = field(default_factory=dict)
+    star_imports: tuple[str, ...] = ()
+    classes: dict[str, ClassSummary] = field(default_factory=dict)
+    declares_keys: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "module": self.module,
+            "imports": self.imports,
+            "star": list(self.star_imports),
+            "classes": [c.to_json() for c in self.classes.values()],
+            "keys": self.declares_keys,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModuleSummary:
+        classes = [ClassSummary.from_json(item) for item in data["classes"]]
+        return cls(
+            module=data["module"],
+            imports=dict(data["imports"]),
+            star_imports=tuple(data["star"]),
+            classes={c.name: c for c in classes},
+            declares_keys=bool(data["keys"]),
+        )
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
+    """The absolute module named by `from <level dots><target> import ...` inside `module`."""
+    if level == 0:
+        return target or ""
+    parts = module.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    base = ".".join(parts)
+    if target:
+        return f"{base}.{target}" if base else target
+    return base
+
+
+def collect_imports(
+    body: list[ast.stmt], module: str, is_package: bool
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Import aliases anywhere in the module (functions too: users import inside them)."""
+    imports: dict[str, str] = {}
+    star: list[str] = []
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    imports[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    imports[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            source = resolve_relative(module, is_package, node.level, node.module)
+            for alias in node.names:
+                if alias.name == "*":
+                    star.append(source)
+                else:
+                    imports[alias.asname or alias.name] = f"{source}.{alias.name}"
+    return imports, tuple(star)
+
+
+def _is_classvar(annotation: ast.expr) -> bool:
+    target = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+    if isinstance(target, ast.Name):
+        return target.id == "ClassVar"
+    return isinstance(target, ast.Attribute) and target.attr == "ClassVar"
+
+
+def summarise_class(node: ast.ClassDef) -> tuple[ClassSummary, bool]:
+    fields: list[tuple[str, str]] = []
+    declares_keys = False
+    for statement in node.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            name = statement.target.id
+            if name in KEY_DECLARATIONS:
+                declares_keys = True
+            if not _is_classvar(statement.annotation) and not name.startswith("__"):
+                fields.append((name, ast.unparse(statement.annotation)))
+        elif isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Name) and target.id in KEY_DECLARATIONS:
+                    declares_keys = True
+    bases = tuple(ast.unparse(base) for base in node.bases)
+    return ClassSummary(node.name, bases, tuple(fields)), declares_keys
+
+
+def summarise(tree: ast.Module, module: str, is_package: bool) -> ModuleSummary:
+    imports, star = collect_imports(tree.body, module, is_package)
+    classes: dict[str, ClassSummary] = {}
+    declares_keys = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            summary, keys = summarise_class(node)
+            # top-level classes win over nested ones of the same name
+            classes.setdefault(summary.name, summary)
+            declares_keys = declares_keys or keys
+    top_level = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name in top_level:
+            classes[node.name] = summarise_class(node)[0]
+    return ModuleSummary(module, imports, star, classes, declares_keys)
