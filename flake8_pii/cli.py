@@ -1,11 +1,38 @@
-"""The `pii-guard` command line."""
+"""The `pii-guard` command line: `pii-guard check [PATH...]`.
+
+Exit codes: 0 clean, 1 findings (or files that could not be analysed), 2 usage or configuration
+errors.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from flake8_pii.baseline import BaselineError, build_entries, new_findings, read_baseline
+from flake8_pii.baseline import write_baseline as save_baseline
+from flake8_pii.config import ConfigError
+from flake8_pii.findings import Finding
+from flake8_pii.report import (
+    FORMATS,
+    PathsRelativeTo,
+    render_json,
+    render_sarif,
+    render_text,
+    repository_root,
+)
+from flake8_pii.runner import check_paths
 from pii_guard import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+CODE_PREFIX = re.compile(r"^[A-Z]+[0-9]*$")
+
+
+class UsageError(Exception):
+    """Bad arguments: the message says which and how to fix them."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,8 +42,90 @@ def build_parser() -> argparse.ArgumentParser:
         "unique constraints and log calls.",
     )
     parser.add_argument("--version", action="version", version=f"pii-guard {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = commands.add_parser(
+        "check",
+        help="check Python files and folders (default: the current folder)",
+        description="Report PII fields used in query filters (PII001), ordering (PII002), "
+        "primary keys (PII003), unique constraints (PII004), and PII values passed to log "
+        "calls (PII005).",
+    )
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    check.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    check.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    check.add_argument(
+        "--select", metavar="CODES", help="comma-separated codes or prefixes to report"
+    )
+    check.add_argument(
+        "--ignore", metavar="CODES", help="comma-separated codes or prefixes not to report"
+    )
+    check.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when there are findings"
+    )
+    check.add_argument(
+        "--baseline", metavar="FILE", help="report only findings not recorded in FILE"
+    )
+    check.add_argument(
+        "--write-baseline", metavar="FILE", help="record the findings in FILE and exit 0"
+    )
+    check.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write .pii_guard_cache/"
+    )
     return parser
+
+
+def _codes(option: str, value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    codes = tuple(part.strip().upper() for part in value.split(",") if part.strip())
+    for code in codes:
+        if not CODE_PREFIX.match(code):
+            raise UsageError(f"{option}: {code!r} is not a code or prefix such as PII001 or PII")
+    return codes
+
+
+def is_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
+    """flake8's rule: the longest matching prefix decides; without --select, all are selected."""
+    selected = max((len(p) for p in select if code.startswith(p)), default=-1)
+    if not select:
+        selected = 0
+    ignored = max((len(p) for p in ignore if code.startswith(p)), default=-1)
+    return selected >= 0 and selected > ignored
+
+
+def run_check(args: argparse.Namespace) -> int:
+    select = _codes("--select", args.select)
+    ignore = _codes("--ignore", args.ignore)
+    try:
+        result = check_paths(args.paths, use_cache=not args.no_cache)
+    except FileNotFoundError as error:
+        raise UsageError(f"no such file or folder: {error.args[0]}") from None
+    findings: list[Finding] = [f for f in result.findings if is_selected(f.code, select, ignore)]
+    relative = PathsRelativeTo(repository_root(Path.cwd()))
+    if args.write_baseline:
+        save_baseline(Path(args.write_baseline), build_entries(findings, relative))
+        print(
+            f"pii-guard: recorded {len(findings)} findings in {args.write_baseline}",
+            file=sys.stderr,
+        )
+        return EXIT_CLEAN
+    if args.baseline:
+        findings = new_findings(findings, read_baseline(Path(args.baseline)), relative)
+    if args.format == "json":
+        output = render_json(findings, result.errors, relative)
+    elif args.format == "sarif":
+        output = render_sarif(findings, result.errors, relative, __version__)
+    else:
+        output = render_text(findings)
+    if args.output:
+        Path(args.output).write_text(output, encoding="utf-8")
+    else:
+        sys.stdout.write(output)
+    for unreadable in result.errors:
+        print(f"{unreadable.path}: cannot analyse: {unreadable.message}", file=sys.stderr)
+    if args.exit_zero or not (findings or result.errors):
+        return EXIT_CLEAN
+    return EXIT_FINDINGS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,5 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return 0
-    return 0
+        return EXIT_USAGE
+    try:
+        return run_check(args)
+    except (UsageError, ConfigError, BaselineError) as error:
+        print(f"pii-guard: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
