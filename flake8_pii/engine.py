@@ -44,13 +44,15 @@ def analyse_source(text: str, path: str, index: ProjectIndex, use_cache: bool = 
     """Findings for `text`, the content of `path` (which need not be saved to disk)."""
     absolute = Path(path).resolve()
     name, is_package = module_name(index.root, absolute)
-    try:
-        tree = ast.parse(text, filename=path)
-    except SyntaxError as error:
-        return FileResult(error=f"syntax error at {error.lineno}:{error.offset}: {error.msg}")
-    except ValueError as error:  # e.g. NUL bytes
-        return FileResult(error=f"cannot parse: {error}")
-    summary = summarise(tree, name, is_package)
+    summary = index.known_summary(name, text)
+    if summary is None:
+        try:
+            tree = ast.parse(text, filename=path)
+        except SyntaxError as error:
+            return FileResult(error=f"syntax error at {error.lineno}:{error.offset}: {error.msg}")
+        except (ValueError, RecursionError, MemoryError) as error:
+            return FileResult(error=f"cannot parse: {type(error).__name__}: {error}")
+        summary = summarise(tree, name, is_package)
     index = index.with_module(summary)
     if not can_have_findings(summary, index):
         return FileResult()

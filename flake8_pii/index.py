@@ -65,10 +65,18 @@ def _parse(data: bytes, filename: str) -> ast.Module | None:
 class ProjectIndex:
     """Summaries of every module under a root, and the models they define."""
 
-    def __init__(self, root: Path, settings: Settings, summaries: dict[str, ModuleSummary]):
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        summaries: dict[str, ModuleSummary],
+        hashes: dict[str, str] | None = None,
+    ):
         self.root = root
         self.settings = settings
         self.modules = summaries
+        # module -> content hash of the file its summary was read from (parsed files only)
+        self.hashes = hashes or {}
         self._models: dict[str, ModelInfo | None] = {}
         self._digests: dict[str, str] = {}
 
@@ -80,6 +88,7 @@ class ProjectIndex:
         cached: dict[str, Any] = read_json(cache_path) if use_cache else {}
         entries: dict[str, Any] = {}
         summaries: dict[str, ModuleSummary] = {}
+        hashes: dict[str, str] = {}
         changed = False
         for path in python_files(root, root, settings.exclude):
             relative = path.relative_to(root).as_posix()
@@ -97,10 +106,20 @@ class ProjectIndex:
                 entries[relative] = entry
                 changed = True
             summary = ModuleSummary.from_json(entries[relative]["summary"])
-            summaries.setdefault(summary.module, summary)
+            if summary.module not in summaries:
+                summaries[summary.module] = summary
+                if entries[relative].get("parsed", True):
+                    hashes[summary.module] = entries[relative]["hash"]
         if use_cache and (changed or set(entries) != set(cached)):
             write_json(cache_path, entries)
-        return cls(root, settings, summaries)
+        return cls(root, settings, summaries, hashes)
+
+    def known_summary(self, module: str, text: str) -> ModuleSummary | None:
+        """The indexed summary of `module` when `text` is exactly what was indexed."""
+        expected = self.hashes.get(module)
+        if expected is None or expected != content_hash(text.encode("utf-8", "surrogatepass")):
+            return None
+        return self.modules.get(module)
 
     def with_module(self, summary: ModuleSummary) -> ProjectIndex:
         """This index, with one module's summary replaced (for text not yet saved)."""
@@ -108,7 +127,8 @@ class ProjectIndex:
             return self
         modules = dict(self.modules)
         modules[summary.module] = summary
-        return ProjectIndex(self.root, self.settings, modules)
+        hashes = {k: v for k, v in self.hashes.items() if k != summary.module}
+        return ProjectIndex(self.root, self.settings, modules, hashes)
 
     # --- names ----------------------------------------------------------------------------
 
@@ -327,6 +347,7 @@ def _summarise_file(root: Path, path: Path, old: dict[str, Any] | None) -> dict[
         "size": stat.st_size,
         "hash": digest,
         "summary": summary.to_json(),
+        "parsed": tree is not None,
     }
 
 

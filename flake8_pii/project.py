@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -40,24 +41,33 @@ def module_name(root: Path, path: Path) -> tuple[str, bool]:
     return ".".join(parts), is_package
 
 
+class Excluder:
+    """Decides quickly whether a root-relative posix path is excluded: a pattern excludes a
+    path when it matches the whole path, one of its folders, or one of its leading parts."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        cleaned = [p.rstrip("/") for p in patterns if p.strip("/")]
+        self._names = frozenset(p for p in cleaned if not any(c in p for c in "*?[/"))
+        globs = [p for p in cleaned if p not in self._names]
+        self._glob = re.compile("|".join(fnmatch.translate(p) for p in globs)) if globs else None
+
+    def __call__(self, relative: str) -> bool:
+        parts = relative.split("/")
+        if self._names.intersection(parts):
+            return True
+        if self._glob is None:
+            return False
+        candidates = (*parts, *("/".join(parts[:n]) for n in range(1, len(parts) + 1)))
+        return any(self._glob.match(candidate) for candidate in candidates)
+
+
 def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
-    """Whether a root-relative posix path, or any folder on it, matches an exclude pattern."""
-    parts = relative.split("/")
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if fnmatch.fnmatch(relative, pattern):
-            return True
-        if any(fnmatch.fnmatch(part, pattern) for part in parts):
-            return True
-        prefixes = ("/".join(parts[:n]) for n in range(1, len(parts)))
-        if any(fnmatch.fnmatch(prefix, pattern) for prefix in prefixes):
-            return True
-    return False
+    return Excluder(patterns)(relative)
 
 
 def python_files(top: Path, root: Path, exclude: Sequence[str]) -> Iterator[Path]:
     """Every .py file below `top`, skipping excluded and hidden folders, in a stable order."""
-    patterns = (*DEFAULT_EXCLUDE, *exclude)
+    excluded = Excluder((*DEFAULT_EXCLUDE, *exclude))
     if top.is_file():
         yield top
         return
@@ -66,12 +76,12 @@ def python_files(top: Path, root: Path, exclude: Sequence[str]) -> Iterator[Path
         kept = []
         for name in sorted(dirs):
             relative = _relative(here / name, root)
-            if name.startswith(".") or is_excluded(relative, patterns):
+            if name.startswith(".") or excluded(relative):
                 continue
             kept.append(name)
         dirs[:] = kept
         for name in sorted(files):
-            if name.endswith(".py") and not is_excluded(_relative(here / name, root), patterns):
+            if name.endswith(".py") and not excluded(_relative(here / name, root)):
                 yield here / name
 
 

@@ -6,6 +6,7 @@ A summary is plain data (it is cached as JSON) and syntax only: nothing is resol
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,13 +74,26 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
     return base
 
 
+def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included, without walking expressions (much cheaper than
+    `ast.walk`: imports and classes are statements)."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(node, name, None)
+            if isinstance(inner, list):
+                stack.extend(reversed(inner))
+
+
 def collect_imports(
     body: list[ast.stmt], module: str, is_package: bool
 ) -> tuple[dict[str, str], tuple[str, ...]]:
     """Import aliases anywhere in the module (functions too: users import inside them)."""
     imports: dict[str, str] = {}
     star: list[str] = []
-    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+    for node in statements(body):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -126,14 +140,12 @@ def summarise(tree: ast.Module, module: str, is_package: bool) -> ModuleSummary:
     imports, star = collect_imports(tree.body, module, is_package)
     classes: dict[str, ClassSummary] = {}
     declares_keys = False
-    for node in ast.walk(tree):
+    top_level = {id(node) for node in tree.body}
+    for node in statements(tree.body):
         if isinstance(node, ast.ClassDef):
             summary, keys = summarise_class(node)
-            # top-level classes win over nested ones of the same name
-            classes.setdefault(summary.name, summary)
             declares_keys = declares_keys or keys
-    top_level = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name in top_level:
-            classes[node.name] = summarise_class(node)[0]
+            # a top-level class wins over a nested one of the same name
+            if id(node) in top_level or summary.name not in classes:
+                classes[summary.name] = summary
     return ModuleSummary(module, imports, star, classes, declares_keys)
