@@ -40,19 +40,28 @@ class FileResult:
     error: str | None = None
 
 
-def analyse_source(text: str, path: str, index: ProjectIndex, use_cache: bool = True) -> FileResult:
-    """Findings for `text`, the content of `path` (which need not be saved to disk)."""
+def analyse_source(
+    text: str,
+    path: str,
+    index: ProjectIndex,
+    use_cache: bool = True,
+    check_syntax: bool = False,
+) -> FileResult:
+    """Findings for `text`, the content of `path` (which need not be saved to disk).
+
+    `check_syntax` reports a file that does not parse even when it names nothing that leads
+    to PII (flake8 reports those itself as E999; the command line must say so itself).
+    """
+    if not index.mentions_pii(text):
+        return FileResult(error=_syntax_error(text, path) if check_syntax else None)
     absolute = Path(path).resolve()
     name, is_package = module_name(index.root, absolute)
     summary = index.known_summary(name, text)
     if summary is None:
-        try:
-            tree = ast.parse(text, filename=path)
-        except SyntaxError as error:
-            return FileResult(error=f"syntax error at {error.lineno}:{error.offset}: {error.msg}")
-        except (ValueError, RecursionError, MemoryError) as error:
-            return FileResult(error=f"cannot parse: {type(error).__name__}: {error}")
-        summary = summarise(tree, name, is_package)
+        error = _syntax_error(text, path)
+        if error is not None:
+            return FileResult(error=error)
+        summary = summarise(ast.parse(text, filename=path), name, is_package)
     index = index.with_module(summary)
     if not can_have_findings(summary, index):
         return FileResult()
@@ -82,6 +91,16 @@ def analyse_source(text: str, path: str, index: ProjectIndex, use_cache: bool = 
     if cache_file is not None:
         write_json(cache_file, {"findings": [_finding_to_json(f) for f in findings]})
     return FileResult(tuple(findings))
+
+
+def _syntax_error(text: str, path: str) -> str | None:
+    try:
+        ast.parse(text, filename=path)
+    except SyntaxError as error:
+        return f"syntax error at {error.lineno}:{error.offset}: {error.msg}"
+    except (ValueError, RecursionError, MemoryError) as error:
+        return f"cannot parse: {type(error).__name__}: {error}"
+    return None
 
 
 def can_have_findings(summary: ModuleSummary, index: ProjectIndex) -> bool:

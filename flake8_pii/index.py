@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,7 +24,7 @@ from flake8_pii.project import module_name, python_files
 from flake8_pii.summary import ClassSummary, ModuleSummary, summarise
 
 CACHE_DIR = ".pii_guard_cache"
-INDEX_CACHE_FILE = "index-v1.json"
+INDEX_CACHE_FILE = "index-v2.json"
 
 # Subscripted types whose arguments are looked into for PII types and models.
 _WRAPPERS = frozenset({"Optional", "Union", "Annotated", "Required", "NotRequired", "Final"})
@@ -84,35 +85,64 @@ class ProjectIndex:
 
     @classmethod
     def build(cls, root: Path, settings: Settings, use_cache: bool = True) -> ProjectIndex:
+        """Index `root`, reading with `ast` only the files that can matter.
+
+        A file can matter only if it mentions a trigger word: the name of a PII type, or of a
+        model that reaches PII, or of a name that re-exports one. Starting from the PII type
+        names, files that mention a trigger are summarised and their models add triggers,
+        until nothing new is found. On Django (no PII) that parses nothing.
+        """
         cache_path = root / CACHE_DIR / INDEX_CACHE_FILE
         cached: dict[str, Any] = read_json(cache_path) if use_cache else {}
-        entries: dict[str, Any] = {}
-        summaries: dict[str, ModuleSummary] = {}
-        hashes: dict[str, str] = {}
-        changed = False
+        if cached.get("settings") != settings.digest():
+            cached = {}
+        old_files: dict[str, Any] = cached.get("files", {})
+        stats: dict[str, tuple[int, int]] = {}
         for path in python_files(root, root, settings.exclude):
-            relative = path.relative_to(root).as_posix()
             try:
                 stat = path.stat()
             except OSError:
                 continue
-            old = cached.get(relative)
-            if old and old["mtime"] == stat.st_mtime_ns and old["size"] == stat.st_size:
-                entries[relative] = old
-            else:
-                entry = _summarise_file(root, path, old)
-                if entry is None:
-                    continue
-                entries[relative] = entry
-                changed = True
-            summary = ModuleSummary.from_json(entries[relative]["summary"])
+            stats[path.relative_to(root).as_posix()] = (stat.st_mtime_ns, stat.st_size)
+        if set(stats) == set(old_files) and all(
+            (old_files[rel]["mtime"], old_files[rel]["size"]) == stat for rel, stat in stats.items()
+        ):
+            files = old_files
+        else:
+            files = _scan(root, settings, stats, old_files)
+            if use_cache:
+                write_json(cache_path, {"settings": settings.digest(), "files": files})
+        summaries: dict[str, ModuleSummary] = {}
+        hashes: dict[str, str] = {}
+        for entry in files.values():
+            if "summary" not in entry:
+                continue
+            summary = ModuleSummary.from_json(entry["summary"])
             if summary.module not in summaries:
                 summaries[summary.module] = summary
-                if entries[relative].get("parsed", True):
-                    hashes[summary.module] = entries[relative]["hash"]
-        if use_cache and (changed or set(entries) != set(cached)):
-            write_json(cache_path, entries)
+                if entry.get("parsed", True):
+                    hashes[summary.module] = entry["hash"]
         return cls(root, settings, summaries, hashes)
+
+    @cached_property
+    def triggers(self) -> frozenset[str]:
+        """Words one of which a module must contain to have anything to do with PII."""
+        words = {name.rpartition(".")[2] for name in self.settings.pii_types}
+        words.update(name.rpartition(".")[2] for name in self.reaching_pii)
+        for summary in self.modules.values():
+            for local, target in summary.imports.items():
+                resolved = self.resolve(target)
+                if resolved in self.reaching_pii or self.is_pii_type(resolved):
+                    words.add(local)
+        return frozenset(words)
+
+    @cached_property
+    def trigger_pattern(self) -> re.Pattern[str]:
+        return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, self.triggers))) + r")\b")
+
+    def mentions_pii(self, text: str) -> bool:
+        """The cheap first test of a module: does its text name anything that leads to PII?"""
+        return self.trigger_pattern.search(text) is not None
 
     def known_summary(self, module: str, text: str) -> ModuleSummary | None:
         """The indexed summary of `module` when `text` is exactly what was indexed."""
@@ -330,22 +360,55 @@ def _merge(
     return a[0] or b[0], a[1] or b[1], a[2] if a[1] else b[2]
 
 
-def _summarise_file(root: Path, path: Path, old: dict[str, Any] | None) -> dict[str, Any] | None:
-    try:
-        data = path.read_bytes()
-        stat = path.stat()
-    except OSError:
-        return None
-    digest = content_hash(data)
-    if old is not None and old.get("hash") == digest:
-        return {**old, "mtime": stat.st_mtime_ns, "size": stat.st_size}
+def _scan(
+    root: Path, settings: Settings, stats: dict[str, tuple[int, int]], old: dict[str, Any]
+) -> dict[str, Any]:
+    """Cache entries for every file: a summary for each file that mentions a trigger word."""
+    files: dict[str, Any] = {}
+    pending: list[str] = []
+    for relative, (mtime, size) in stats.items():
+        previous = old.get(relative)
+        if (
+            previous is not None
+            and (previous["mtime"], previous["size"]) == (mtime, size)
+            and "summary" in previous
+        ):
+            files[relative] = previous
+            continue
+        pending.append(relative)
+    texts: dict[str, bytes] = {}
+    for relative in pending:
+        try:
+            texts[relative] = (root / relative).read_bytes()
+        except OSError:
+            continue
+    while True:
+        summaries: dict[str, ModuleSummary] = {}
+        for entry in files.values():
+            summary = ModuleSummary.from_json(entry["summary"])
+            summaries.setdefault(summary.module, summary)
+        words = ProjectIndex(root, settings, summaries).triggers
+        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
+        found = [rel for rel, data in texts.items() if pattern.search(data)]
+        if not found:
+            break
+        for relative in found:
+            files[relative] = _summarise(root, relative, texts.pop(relative), stats[relative])
+    for relative in texts:
+        mtime, size = stats[relative]
+        files[relative] = {"mtime": mtime, "size": size}
+    return files
+
+
+def _summarise(root: Path, relative: str, data: bytes, stat: tuple[int, int]) -> dict[str, Any]:
+    path = root / relative
     name, is_package = module_name(root, path)
     tree = _parse(data, str(path))
     summary = summarise(tree, name, is_package) if tree else ModuleSummary(name)
     return {
-        "mtime": stat.st_mtime_ns,
-        "size": stat.st_size,
-        "hash": digest,
+        "mtime": stat[0],
+        "size": stat[1],
+        "hash": content_hash(data),
         "summary": summary.to_json(),
         "parsed": tree is not None,
     }
