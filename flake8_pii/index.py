@@ -14,13 +14,14 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from flake8_pii.config import Settings
-from flake8_pii.project import module_name, python_files
+from flake8_pii.config import Settings, load_settings
+from flake8_pii.project import find_root, module_name, python_files
 from flake8_pii.summary import ClassSummary, ModuleSummary, summarise
 
 CACHE_DIR = ".pii_guard_cache"
@@ -445,6 +446,21 @@ def write_json(path: Path, data: Any) -> None:
 
 
 _INDEXES: dict[tuple[Path, str], ProjectIndex] = {}
+_ROOTS: dict[Path, Path] = {}
+_SETTINGS: dict[tuple[Path, str], Settings] = {}
+
+
+def index_for_file(path: Path, extra: Mapping[str, Sequence[str]]) -> ProjectIndex:
+    """The index of the project holding `path` (settings plus `extra` additions), looked up
+    once per folder and built once per process: flake8 calls its plugin once per file."""
+    folder = path.parent
+    if folder not in _ROOTS:
+        _ROOTS[folder] = find_root(path)
+    root = _ROOTS[folder]
+    key = (root, repr(sorted(extra.items())))
+    if key not in _SETTINGS:
+        _SETTINGS[key] = load_settings(root).extended(**extra)
+    return project_index(root, _SETTINGS[key])
 
 
 def project_index(root: Path, settings: Settings, use_cache: bool = True) -> ProjectIndex:
