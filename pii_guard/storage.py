@@ -106,6 +106,48 @@ async def adecrypt_pii(
     return _copies(plan, await plan.cryptor.adecrypt(plan.pending, plan.contexts))
 
 
+def rewrap(
+    instances: Iterable[BaseModel],
+    *,
+    cryptor: Cryptor | None = None,
+    context: ContextFunction | None = None,
+    to_cryptor: Cryptor | None = None,
+    to_context: ContextFunction | None = None,
+) -> list[dict[str, Any]]:
+    """Storage rows in which every PII value of the loaded `instances` is encrypted afresh.
+
+    For migrations: after the KMS key (or the alias's target) changed, to retire old data keys,
+    to move to another cryptor (`to_cryptor`) or to start binding values to a context
+    (`to_context`); each defaults to the one the values were read with. One decrypt call for
+    the whole batch, then one encrypt call: with KMS, one `Decrypt` per distinct old data key
+    and one `GenerateDataKey`. Values still stored as plaintext (written before the field was
+    PII) are encrypted too. On any failure nothing is returned and nothing is changed.
+    """
+    plaintexts = decrypt_pii(instances, cryptor=cryptor, context=context)
+    return encrypt_pii(
+        plaintexts,
+        cryptor=to_cryptor if to_cryptor is not None else cryptor,
+        context=to_context if to_context is not None else context,
+    )
+
+
+async def arewrap(
+    instances: Iterable[BaseModel],
+    *,
+    cryptor: Cryptor | None = None,
+    context: ContextFunction | None = None,
+    to_cryptor: Cryptor | None = None,
+    to_context: ContextFunction | None = None,
+) -> list[dict[str, Any]]:
+    """`rewrap` whose cryptor calls do not block the event loop."""
+    plaintexts = await adecrypt_pii(instances, cryptor=cryptor, context=context)
+    return await aencrypt_pii(
+        plaintexts,
+        cryptor=to_cryptor if to_cryptor is not None else cryptor,
+        context=to_context if to_context is not None else context,
+    )
+
+
 # --- planning: one pass collects the values, a second puts the cryptor's answers back --------
 
 Leaf = Callable[[str, type[BaseModel], str], str]
