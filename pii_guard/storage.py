@@ -313,9 +313,9 @@ def _map_value(
         return None
     if isinstance(value, BaseModel):
         return _map_model(value, leaf)
-    arms = [arm for annotation in annotations for arm in _arms(annotation)]
+    arms, text_is_pii = _alternatives(annotations)
     if isinstance(value, str):
-        return leaf(value, model, field) if any(_is_pii_arm(arm) for arm in arms) else value
+        return leaf(value, model, field) if text_is_pii else value
     if isinstance(value, Mapping):
         key_annotations, value_annotations = _mapping_arguments(arms)
         if any(contains_pii_annotation(a) for a in key_annotations):
@@ -338,6 +338,33 @@ def _map_value(
             return elements
         return type(value)(elements)
     return value
+
+
+_ALTERNATIVES_CACHE_SIZE = 4096
+_alternatives_cache: dict[tuple[Any, ...], tuple[list[Any], bool]] = {}
+
+
+def _alternatives(annotations: tuple[Any, ...]) -> tuple[list[Any], bool]:
+    """The arms of the annotations, and whether a string under them is PII.
+
+    Asked once per value of every instance, so the answer is kept per annotation (a handful
+    per model); unhashable annotations are worked out every time.
+    """
+    try:
+        return _alternatives_cache[annotations]
+    except KeyError:
+        pass
+    except TypeError:
+        return _work_out_alternatives(annotations)
+    if len(_alternatives_cache) >= _ALTERNATIVES_CACHE_SIZE:
+        _alternatives_cache.clear()  # models made on the fly: never grow without bound
+    found = _alternatives_cache[annotations] = _work_out_alternatives(annotations)
+    return found
+
+
+def _work_out_alternatives(annotations: tuple[Any, ...]) -> tuple[list[Any], bool]:
+    arms = [arm for annotation in annotations for arm in _arms(annotation)]
+    return arms, any(_is_pii_arm(arm) for arm in arms)
 
 
 def _arms(annotation: Any) -> list[Any]:
