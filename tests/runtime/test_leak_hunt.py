@@ -26,6 +26,7 @@ from pii_guard import (
     EncryptedStr,
     KMSEnvelopeCryptor,
     LocalKeyCryptor,
+    PIICryptorService,
     PIIGuardError,
     adecrypt_pii,
     aencrypt_pii,
@@ -40,6 +41,7 @@ from pii_guard.cryptors.base import Cryptor
 from pii_guard.wire import parse_wire
 from tests.conftest import make_kms_client
 from tests.runtime.conftest import CountedKMS
+from tests.runtime.cryptor_service import RunningService
 from tests.runtime.models import Customer, Profile
 from tests.support.faulty_proxy import FaultyProxy
 from tests.support.kms_server import free_loopback_port, running_kms_server
@@ -251,6 +253,33 @@ def test_local_key_paths_show_neither_plaintext_nor_keys(tmp_path: Path) -> None
         shown.add(repr(cryptor), str(cryptor))
 
     assert_nothing_leaked(shown, [master_key, *local_data_keys(master_key, shown.wire_values)])
+
+
+def test_cryptor_service_paths_show_no_plaintext(cryptor_service: RunningService) -> None:
+    client_id = "client-id-3f9a"
+    cryptor = PIICryptorService(cryptor_service.base_url, client_id, timeout_seconds=0.5)
+    closed = PIICryptorService(f"http://127.0.0.1:{free_loopback_port()}", client_id)
+
+    with everything_captured() as shown:
+        loaded = shown.rows(encrypt_pii([marked(1), marked(2)], cryptor=cryptor))
+        assert decrypt_pii(loaded, cryptor=cryptor)[0].name == f"{MARKER} name 1"
+        shown.rows(rewrap(loaded, cryptor=cryptor))
+        shown.rows(asyncio.run(aencrypt_pii([marked(3)], cryptor=cryptor)))
+        asyncio.run(adecrypt_pii(loaded, cryptor=cryptor))
+        shown.failure(lambda: cryptor.decrypt([MARKER]), PIIGuardError)
+        shown.failure(lambda: cryptor.encrypt([MARKER], [MARKER]), PIIGuardError)
+        cryptor_service.fail_with = 500  # the service echoes the values it was sent
+        shown.failure(lambda: encrypt_pii([marked(4)], cryptor=cryptor), PIIGuardError)
+        shown.failure(lambda: decrypt_pii(loaded, cryptor=cryptor), PIIGuardError)
+        cryptor_service.fail_with = None
+        cryptor_service.delay_seconds = 2.0
+        shown.failure(lambda: encrypt_pii([marked(5)], cryptor=cryptor), PIIGuardError)
+        cryptor_service.delay_seconds = 0.0
+        shown.failure(lambda: encrypt_pii([marked(6)], cryptor=closed), PIIGuardError)
+        shown.add(repr(cryptor), str(cryptor))
+
+    everything = "\n".join(shown.texts)
+    assert MARKER not in everything and client_id not in everything
 
 
 def test_botocore_logs_would_show_the_data_key_without_the_redaction(kms: CountedKMS) -> None:
