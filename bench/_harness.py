@@ -58,3 +58,24 @@ def report(title: str, figure: Samples, baseline: Samples, target: str) -> float
         f" = {ratio:.2f}x (target {target}; medians of {len(figure.seconds)} rounds)"
     )
     return ratio
+
+
+def report_speedup(
+    title: str,
+    figure: Samples,
+    figure_count: int,
+    baseline: Samples,
+    baseline_count: int,
+    target: str,
+) -> float:
+    """How many times faster per value `figure` is than `baseline` (each timed on its own count
+    of values, so a slow baseline can run on fewer)."""
+    ours = figure.median / figure_count
+    theirs = baseline.median / baseline_count
+    speedup = theirs / ours
+    print(
+        f"{title}: {figure.name} {ours * 1e6:.1f}us/value ({figure_count} values) vs "
+        f"{baseline.name} {theirs * 1e6:.1f}us/value ({baseline_count} values) = "
+        f"{speedup:.1f}x faster (target {target}; medians of {len(figure.seconds)} rounds)"
+    )
+    return speedup

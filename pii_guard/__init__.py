@@ -24,9 +24,11 @@ from pii_guard.queries import check_query
 from pii_guard.storage import (
     adecrypt_pii,
     aencrypt_pii,
+    arewrap,
     decrypt_pii,
     encrypt_pii,
     field_context,
+    rewrap,
 )
 from pii_guard.types import EncryptedStr, PIIStr
 
@@ -78,6 +80,7 @@ __all__ = [
     "__version__",
     "adecrypt_pii",
     "aencrypt_pii",
+    "arewrap",
     "check_model",
     "check_query",
     "decrypt_pii",
@@ -85,5 +88,6 @@ __all__ = [
     "field_context",
     "get_cryptor",
     "get_pii_fields",
+    "rewrap",
     "use_cryptor",
 ]

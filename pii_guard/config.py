@@ -53,6 +53,7 @@ class Settings:
     data_key_cache_size: int = 0
     data_key_cache_seconds: float = 60.0
     aws_region: str | None = None
+    aws_retry_mode: str | None = None
     local_key: str | None = field(default=None, repr=False)
     local_key_file: str | None = None
     cryptor_base_url: Setting | None = None
@@ -96,6 +97,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_key_cache_size=int(number("PII_GUARD_DATA_KEY_CACHE_SIZE", 0, integer=True)),
         data_key_cache_seconds=number("PII_GUARD_DATA_KEY_CACHE_SECONDS", 60.0),
         aws_region=text("AWS_REGION", "AWS_DEFAULT_REGION"),
+        aws_retry_mode=text("AWS_RETRY_MODE"),
         local_key=text("PII_GUARD_LOCAL_KEY"),
         local_key_file=text("PII_GUARD_LOCAL_KEY_FILE"),
         cryptor_base_url=read("PII_GUARD_CRYPTOR_BASE_URL", "AMSDAL_PII_CRYPTOR_BASE_URL"),

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from pii_guard.errors import PIIInvalidFieldUsageError
 from pii_guard.messages import message
-from pii_guard.types import PIIMarker, contains_pii_annotation
+from pii_guard.types import EncryptedStr, PIIMarker, contains_pii_annotation
 
 _pii_fields: weakref.WeakKeyDictionary[type[BaseModel], tuple[str, ...]] = (
     weakref.WeakKeyDictionary()
@@ -90,15 +90,47 @@ def check_model(model: type[BaseModel]) -> type[BaseModel]:
     return model
 
 
+class _Hidden:
+    """Stands in for a plaintext PII value in a model's `repr` and `str`."""
+
+    def __repr__(self) -> str:
+        return "<PII hidden>"
+
+
+_HIDDEN = _Hidden()
+
+
+def _shows_plaintext(value: object) -> bool:
+    """Whether rendering `value` would show text that is not masked ciphertext."""
+    if isinstance(value, str):
+        return not isinstance(value, EncryptedStr)
+    if isinstance(value, Mapping):
+        return any(_shows_plaintext(item) for item in value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_shows_plaintext(item) for item in value)
+    return False
+
+
 class PIIModel(BaseModel):
     """A pydantic `BaseModel` whose subclasses are checked with `check_model` when defined.
 
     A class whose annotations could not all be resolved yet (forward references) is checked
     again when pydantic completes it (pydantic 2.12 and newer call that hook).
+
+    Its `repr` and `str` show `<PII hidden>` for PII fields holding plaintext, and validation
+    errors do not quote the input, so logging a live instance or a failed validation never
+    writes a PII value.
     """
+
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     __primary_key__: ClassVar[list[str]]
     __constraints__: ClassVar[list[UniqueConstraint]]
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        pii = get_pii_fields(type(self))
+        for name, value in super().__repr_args__():
+            yield name, _HIDDEN if name in pii and _shows_plaintext(value) else value
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

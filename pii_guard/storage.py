@@ -106,6 +106,48 @@ async def adecrypt_pii(
     return _copies(plan, await plan.cryptor.adecrypt(plan.pending, plan.contexts))
 
 
+def rewrap(
+    instances: Iterable[BaseModel],
+    *,
+    cryptor: Cryptor | None = None,
+    context: ContextFunction | None = None,
+    to_cryptor: Cryptor | None = None,
+    to_context: ContextFunction | None = None,
+) -> list[dict[str, Any]]:
+    """Storage rows in which every PII value of the loaded `instances` is encrypted afresh.
+
+    For migrations: after the KMS key (or the alias's target) changed, to retire old data keys,
+    to move to another cryptor (`to_cryptor`) or to start binding values to a context
+    (`to_context`); each defaults to the one the values were read with. One decrypt call for
+    the whole batch, then one encrypt call: with KMS, one `Decrypt` per distinct old data key
+    and one `GenerateDataKey`. Values still stored as plaintext (written before the field was
+    PII) are encrypted too. On any failure nothing is returned and nothing is changed.
+    """
+    plaintexts = decrypt_pii(instances, cryptor=cryptor, context=context)
+    return encrypt_pii(
+        plaintexts,
+        cryptor=to_cryptor if to_cryptor is not None else cryptor,
+        context=to_context if to_context is not None else context,
+    )
+
+
+async def arewrap(
+    instances: Iterable[BaseModel],
+    *,
+    cryptor: Cryptor | None = None,
+    context: ContextFunction | None = None,
+    to_cryptor: Cryptor | None = None,
+    to_context: ContextFunction | None = None,
+) -> list[dict[str, Any]]:
+    """`rewrap` whose cryptor calls do not block the event loop."""
+    plaintexts = await adecrypt_pii(instances, cryptor=cryptor, context=context)
+    return await aencrypt_pii(
+        plaintexts,
+        cryptor=to_cryptor if to_cryptor is not None else cryptor,
+        context=to_context if to_context is not None else context,
+    )
+
+
 # --- planning: one pass collects the values, a second puts the cryptor's answers back --------
 
 Leaf = Callable[[str, type[BaseModel], str], str]
@@ -271,9 +313,9 @@ def _map_value(
         return None
     if isinstance(value, BaseModel):
         return _map_model(value, leaf)
-    arms = [arm for annotation in annotations for arm in _arms(annotation)]
+    arms, text_is_pii = _alternatives(annotations)
     if isinstance(value, str):
-        return leaf(value, model, field) if any(_is_pii_arm(arm) for arm in arms) else value
+        return leaf(value, model, field) if text_is_pii else value
     if isinstance(value, Mapping):
         key_annotations, value_annotations = _mapping_arguments(arms)
         if any(contains_pii_annotation(a) for a in key_annotations):
@@ -296,6 +338,33 @@ def _map_value(
             return elements
         return type(value)(elements)
     return value
+
+
+_ALTERNATIVES_CACHE_SIZE = 4096
+_alternatives_cache: dict[tuple[Any, ...], tuple[list[Any], bool]] = {}
+
+
+def _alternatives(annotations: tuple[Any, ...]) -> tuple[list[Any], bool]:
+    """The arms of the annotations, and whether a string under them is PII.
+
+    Asked once per value of every instance, so the answer is kept per annotation (a handful
+    per model); unhashable annotations are worked out every time.
+    """
+    try:
+        return _alternatives_cache[annotations]
+    except KeyError:
+        pass
+    except TypeError:
+        return _work_out_alternatives(annotations)
+    if len(_alternatives_cache) >= _ALTERNATIVES_CACHE_SIZE:
+        _alternatives_cache.clear()  # models made on the fly: never grow without bound
+    found = _alternatives_cache[annotations] = _work_out_alternatives(annotations)
+    return found
+
+
+def _work_out_alternatives(annotations: tuple[Any, ...]) -> tuple[list[Any], bool]:
+    arms = [arm for annotation in annotations for arm in _arms(annotation)]
+    return arms, any(_is_pii_arm(arm) for arm in arms)
 
 
 def _arms(annotation: Any) -> list[Any]:

@@ -68,9 +68,11 @@ def encode_part(data: bytes) -> str:
 
 def build_wire_from_parts(encrypted_key: str, iv: bytes, ciphertext: bytes, tag: bytes) -> str:
     """The stored text from an already encoded key and the binary rest."""
+    # Runs once per value: the encoder is called inline rather than through encode_part.
     return (
-        f"{PREFIX}{encrypted_key}{SEPARATOR}{encode_part(iv)}{SEPARATOR}"
-        f"{encode_part(ciphertext)}{SEPARATOR}{encode_part(tag)}{SUFFIX}"
+        f"{PREFIX}{encrypted_key}{SEPARATOR}{_b2a(iv, newline=False).decode()}{SEPARATOR}"
+        f"{_b2a(ciphertext, newline=False).decode()}{SEPARATOR}"
+        f"{_b2a(tag, newline=False).decode()}{SUFFIX}"
     )
 
 
@@ -85,6 +87,31 @@ def parse_wire(value: str) -> Envelope:
 def parse_wire_parts(value: str) -> tuple[str, bytes, bytes, bytes]:
     """The encrypted key still in base64 (a batch decodes each distinct key once), and the
     decoded iv, ciphertext and tag; PIIDecryptionError naming what is malformed."""
+    # The common case in few steps (it runs once per stored value); anything unusual is
+    # handed to `_explain_malformed`, which applies the same rules one by one.
+    if value.startswith(PREFIX) and value.endswith(SUFFIX):
+        parts = value[_INNER].split(SEPARATOR)
+        if len(parts) == 4:
+            encrypted_key, iv_text, ciphertext_text, tag_text = parts
+            try:
+                iv = _a2b(iv_text, strict_mode=True)
+                ciphertext = _a2b(ciphertext_text, strict_mode=True)
+                tag = _a2b(tag_text, strict_mode=True)
+            except (binascii.Error, ValueError):
+                pass
+            else:
+                if (
+                    encrypted_key
+                    and len(iv) == IV_BYTES
+                    and len(tag) == TAG_BYTES
+                    and not _unused_bits(ciphertext_text)
+                    and not _unused_bits(tag_text)
+                ):
+                    return encrypted_key, iv, ciphertext, tag
+    return _explain_malformed(value)
+
+
+def _explain_malformed(value: str) -> tuple[str, bytes, bytes, bytes]:
     parts = unwrap(value).split(SEPARATOR)
     if len(parts) != 4:
         raise PIIDecryptionError(
@@ -127,19 +154,26 @@ _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _INDEX = {char: index for index, char in enumerate(_ALPHABET)}
 
 
+_INNER = slice(len(PREFIX), -len(SUFFIX))
+_a2b = binascii.a2b_base64
+_b2a = binascii.b2a_base64
+
+
+def _unused_bits(part: str) -> int:
+    """The low bits strict base64 decoding ignores before the padding (0 when canonical)."""
+    # A canonical encoding has them zero, so that no two stored texts decode to the same bytes.
+    if part[-1:] != "=":
+        return 0
+    if part[-2:] == "==":
+        return _INDEX[part[-3]] & 0b1111
+    return _INDEX[part[-2]] & 0b11
+
+
 def _decode_part(name: str, part: str) -> bytes:
     try:
-        decoded = binascii.a2b_base64(part, strict_mode=True)
+        decoded = _a2b(part, strict_mode=True)
     except (binascii.Error, ValueError):
         raise PIIDecryptionError(f"the {name} part is not valid base64") from None
-    # Strict mode still ignores the unused low bits before the padding; a canonical encoding
-    # has them zero, so that no two stored texts decode to the same bytes.
-    if part.endswith("=="):
-        unused = _INDEX[part[-3]] & 0b1111
-    elif part.endswith("="):
-        unused = _INDEX[part[-2]] & 0b11
-    else:
-        unused = 0
-    if unused:
+    if _unused_bits(part):
         raise PIIDecryptionError(f"the {name} part is not canonical base64")
     return decoded

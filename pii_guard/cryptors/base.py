@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from pii_guard.errors import PIIDecryptionError, PIIEncryptionError, PIIUsageError
 
@@ -39,6 +39,9 @@ class Cryptor(Protocol):
 
 def check_plaintexts(values: Sequence[object]) -> list[str]:
     """The values as a list, or PIIEncryptionError naming the first one that is not a str."""
+    listed = list(values)
+    if _all_exactly_str(listed):
+        return cast(list[str], listed)
     checked: list[str] = []
     for position, value in enumerate(values):
         if not isinstance(value, str):
@@ -51,13 +54,22 @@ def check_plaintexts(values: Sequence[object]) -> list[str]:
 
 
 def check_ciphertexts(values: Sequence[object]) -> list[str]:
-    """The values as a list, or PIIDecryptionError naming the first one that is not a str."""
+    """The values as plain `str`s (an `EncryptedStr` gives its stored text), or
+    PIIDecryptionError naming the first one that is not a str."""
+    listed = list(values)
+    if _all_exactly_str(listed):
+        return cast(list[str], listed)
     checked: list[str] = []
     for position, value in enumerate(values):
         if not isinstance(value, str):
             raise PIIDecryptionError(f"it is a {type(value).__name__}, not a str", position)
         checked.append(str.__str__(value))
     return checked
+
+
+def _all_exactly_str(values: list[object]) -> bool:
+    # One pass in C: the common case of a large batch costs next to nothing to check.
+    return set(map(type, values)) <= {str}
 
 
 def check_contexts(contexts: Contexts | None, count: int) -> list[str | None]:

@@ -81,19 +81,19 @@ class EnvelopeCryptor(abc.ABC):
         associated = check_contexts(contexts, len(plaintexts))
         if not plaintexts:
             return []
-        encoded = [_encode(position, value) for position, value in enumerate(plaintexts)]
+        encoded = _encode_all(plaintexts)
         self.initialize()
         data_key = self._new_data_key()
         aead = AESGCM(data_key.plaintext)
         encrypted_key = encode_part(data_key.encrypted)
         del data_key  # only the AESGCM object holds the key until this call returns
+        # The loop runs once per value: its callables are looked up once.
+        seal, new_iv, build = aead.encrypt, os.urandom, build_wire_from_parts
         wire_values = []
         for data, context in zip(encoded, associated, strict=True):
-            iv = os.urandom(IV_BYTES)
-            sealed = aead.encrypt(iv, data, None if context is None else context.encode())
-            wire_values.append(
-                build_wire_from_parts(encrypted_key, iv, sealed[:-TAG_BYTES], sealed[-TAG_BYTES:])
-            )
+            iv = new_iv(IV_BYTES)
+            sealed = seal(iv, data, None if context is None else context.encode())
+            wire_values.append(build(encrypted_key, iv, sealed[:-TAG_BYTES], sealed[-TAG_BYTES:]))
         return wire_values
 
     def decrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
@@ -102,7 +102,7 @@ class EnvelopeCryptor(abc.ABC):
         associated = check_contexts(contexts, len(ciphertexts))
         if not ciphertexts:
             return []
-        parsed = [_parse(position, value) for position, value in enumerate(ciphertexts)]
+        parsed = _parse_all(ciphertexts)
         first_positions: dict[str, int] = {}
         for position, (key_text, *_) in enumerate(parsed):
             first_positions.setdefault(key_text, position)
@@ -114,17 +114,16 @@ class EnvelopeCryptor(abc.ABC):
         keys = self._unwrap_data_keys(
             {encrypted_keys[text]: position for text, position in first_positions.items()}
         )
-        aeads = {text: AESGCM(keys[encrypted]) for text, encrypted in encrypted_keys.items()}
+        opens = {text: AESGCM(keys[key]).decrypt for text, key in encrypted_keys.items()}
         del keys
         plaintexts = []
-        for position, ((key_text, iv, ciphertext, tag), context) in enumerate(
-            zip(parsed, associated, strict=True)
-        ):
+        for position, (key_text, iv, ciphertext, tag) in enumerate(parsed):
+            context = associated[position]
             try:
-                data = aeads[key_text].decrypt(
+                data = opens[key_text](
                     iv, ciphertext + tag, None if context is None else context.encode()
                 )
-                plaintexts.append(data.decode("utf-8"))
+                plaintexts.append(data.decode())
             except InvalidTag:
                 raise PIIDecryptionError(
                     "authentication failed: the value was tampered with, truncated, or "
@@ -148,6 +147,14 @@ class EnvelopeCryptor(abc.ABC):
         return is_envelope(value)
 
 
+def _encode_all(values: list[str]) -> list[bytes]:
+    try:
+        return [value.encode() for value in values]
+    except UnicodeEncodeError:
+        pass  # find the position (rare: only lone surrogates fail)
+    return [_encode(position, value) for position, value in enumerate(values)]
+
+
 def _encode(position: int, value: str) -> bytes:
     try:
         return value.encode("utf-8")
@@ -157,6 +164,14 @@ def _encode(position: int, value: str) -> bytes:
             f"cannot encrypt the value at position {position} of the batch: it contains "
             "characters that are not valid in UTF-8 (lone surrogates)"
         ) from None
+
+
+def _parse_all(values: list[str]) -> list[tuple[str, bytes, bytes, bytes]]:
+    try:
+        return [parse_wire_parts(value) for value in values]
+    except PIIDecryptionError:
+        pass  # parse again one by one, to name the position that failed
+    return [_parse(position, value) for position, value in enumerate(values)]
 
 
 def _parse(position: int, value: str) -> tuple[str, bytes, bytes, bytes]:

@@ -10,6 +10,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from pii_guard.config import load_settings
+from pii_guard.cryptors.botocore_logs import install_botocore_redaction
 from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey, EnvelopeCryptor
 from pii_guard.cryptors.keycache import MAX_CACHE_SECONDS, DataKeyCache
 from pii_guard.errors import PIIConfigurationError, PIIDecryptionError, PIIKeyServiceError
@@ -51,6 +52,7 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
         self._key_id = key_id
         self._client = client
         self._cache = data_key_cache
+        install_botocore_redaction()
 
     @property
     def key_id(self) -> str | None:
@@ -83,6 +85,7 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
                 endpoint_url=settings.kms_endpoint_url,
                 region=settings.aws_region,
                 timeout_seconds=settings.kms_timeout_seconds,
+                retry_mode=settings.aws_retry_mode,
             )
 
     def _kms(self) -> KMSClient:
@@ -138,7 +141,7 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
 
 
 def _client_from_settings(
-    endpoint_url: str | None, region: str | None, timeout_seconds: float
+    endpoint_url: str | None, region: str | None, timeout_seconds: float, retry_mode: str | None
 ) -> KMSClient:
     session = boto3.session.Session()
     region = region or session.region_name
@@ -151,7 +154,13 @@ def _client_from_settings(
             "KMSEnvelopeCryptor found no AWS credentials: set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run with an IAM role"
         )
-    config = Config(connect_timeout=timeout_seconds, read_timeout=timeout_seconds)
+    # botocore's "standard" mode retries throttling, transient errors and timeouts with
+    # exponential backoff and jitter; its default "legacy" mode does not back off as well.
+    # AWS_RETRY_MODE chooses another mode, AWS_MAX_ATTEMPTS the attempts (default 3).
+    retries: Any = {} if retry_mode else {"mode": "standard"}
+    config = Config(
+        connect_timeout=timeout_seconds, read_timeout=timeout_seconds, retries=retries
+    )
     client: KMSClient = session.client(
         "kms", region_name=region, endpoint_url=endpoint_url, config=config
     )
@@ -163,8 +172,40 @@ def _error_code(error: botocore.exceptions.ClientError) -> str:
     return str(response.get("Error", {}).get("Code", "unknown error"))
 
 
+# What a KMS error code means for the caller, in words.
+_CAUSES = {
+    "ThrottlingException": "KMS throttled the request and the retries ran out",
+    "LimitExceededException": "KMS throttled the request and the retries ran out",
+    "AccessDeniedException": "access denied: the caller may not use this KMS key",
+    "NotFoundException": "the KMS key does not exist (or not in this account and region)",
+    "DisabledException": "the KMS key is disabled",
+    "KMSInvalidStateException": "the KMS key is not usable in its state (pending deletion?)",
+    "KMSInternalException": "KMS failed internally and the retries ran out",
+    "DependencyTimeoutException": "KMS timed out internally and the retries ran out",
+}
+
+
+_UNREACHABLE = (
+    botocore.exceptions.EndpointConnectionError,
+    botocore.exceptions.ConnectionClosedError,
+)
+
+
 def _describe(error: Exception) -> str:
-    # Neither KMS requests nor answers carry PII values: only key ids, blobs and error codes.
+    """The cause in words, then botocore's own text (KMS requests and answers carry key ids,
+    blobs and error codes, never PII values; data keys are not part of error texts)."""
     if isinstance(error, botocore.exceptions.ClientError):
-        return f"{_error_code(error)} ({error})"
-    return f"{type(error).__name__} ({error})"
+        code = _error_code(error)
+        cause = _CAUSES.get(code, "KMS refused the request")
+        return f"{cause} ({code}: {error})"
+    if isinstance(error, botocore.exceptions.ReadTimeoutError):
+        cause = "KMS did not answer within the read timeout"
+    elif isinstance(error, botocore.exceptions.ConnectTimeoutError):
+        cause = "the KMS endpoint did not accept a connection within the connect timeout"
+    elif isinstance(error, _UNREACHABLE):
+        cause = "the KMS endpoint cannot be reached"
+    elif isinstance(error, botocore.exceptions.NoCredentialsError):
+        cause = "no AWS credentials were found"
+    else:
+        cause = "the KMS call failed"
+    return f"{cause} ({type(error).__name__}: {error})"

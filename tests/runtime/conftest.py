@@ -15,6 +15,7 @@ from pii_guard.cryptors.kms import KMSEnvelopeCryptor
 from pii_guard.cryptors.local import LocalKeyCryptor
 from tests.conftest import make_kms_client
 from tests.runtime.cryptor_service import RunningService, running_cryptor_service
+from tests.support.faulty_proxy import FaultyProxy, faulty_proxy
 from tests.support.kms_server import KMSServer
 
 
@@ -67,3 +68,10 @@ def local_cryptor() -> LocalKeyCryptor:
 def cryptor_service() -> Iterator[RunningService]:
     with running_cryptor_service(LocalKeyCryptor(os.urandom(32))) as service:
         yield service
+
+
+@pytest.fixture
+def proxy(kms_server: KMSServer) -> Iterator[FaultyProxy]:
+    """A loopback proxy in front of the local KMS endpoint that throttles or stalls on request."""
+    with faulty_proxy(kms_server.endpoint_url) as running:
+        yield running

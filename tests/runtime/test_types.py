@@ -1,4 +1,4 @@
-"""PIIStr marks PII fields; EncryptedStr holds a stored value and only ever shows a mask."""
+"""PIIStr marks PII fields; EncryptedStr and PIIModel only ever show a mask for PII values."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import logging
 import pickle
 
+import pydantic
 import pytest
 from pydantic import BaseModel
 
@@ -126,3 +127,37 @@ def test_pii_str_works_on_a_plain_base_model() -> None:
 
     assert get_pii_fields(Contact) == ("email",)
     assert type(Contact.model_validate({"email": STORED}).email) is EncryptedStr
+
+
+def test_a_live_pii_model_hides_its_plaintext_in_repr_and_str() -> None:
+    live = Customer(
+        customer_id=1,
+        name="Ann Smith",
+        phone=None,
+        aliases=["Annie"],
+        contacts={"work": "ann@work.example"},
+        profile=Profile(email="ann@example.com"),
+    )
+
+    shown = repr(live) + str(live) + f"{live!r} {live}"
+
+    assert "Ann" not in shown and "ann@" not in shown
+    assert "name=<PII hidden>" in repr(live) and "phone=None" in repr(live)
+    assert "profile=Profile(email=<PII hidden>, nickname='guest')" in repr(live)
+    assert "customer_id=1" in repr(live)  # fields that are not PII show as usual
+    assert live.name == "Ann Smith"
+
+
+def test_a_loaded_pii_model_still_shows_its_masked_ciphertext() -> None:
+    loaded = Customer.model_validate({"customer_id": 1, "name": STORED, "aliases": [STORED]})
+
+    assert "name=EncryptedStr(<encrypted>)" in repr(loaded)
+    assert "aliases=[EncryptedStr(<encrypted>)]" in repr(loaded)
+
+
+def test_a_validation_error_does_not_quote_a_pii_value() -> None:
+    with pytest.raises(pydantic.ValidationError) as raised:
+        Customer(customer_id=1, name="Ann Smith", aliases="Ann Smith")  # type: ignore[arg-type]
+
+    assert "aliases" in str(raised.value)
+    assert "Ann Smith" not in str(raised.value)
