@@ -16,11 +16,15 @@ def pii_in_path(model: ModelInfo, path: str, lookup: ModelLookup) -> str | None:
     path (it is a lookup suffix such as `iexact`, or something the index does not know).
     """
     current = model
-    for part in path.lstrip("-+").split("__"):
+    parts = path.lstrip("-+").split("__")
+    for position, part in enumerate(parts):
         info = current.fields.get(part)
         if info is None:
             return None
         if info.pii:
+            # `isnull` works on ciphertext: None stays None when values are encrypted
+            if parts[position + 1 :] == ["isnull"]:
+                return None
             return f"{current.name}.{part}"
         if info.target is None:
             return None

@@ -326,6 +326,8 @@ class Resolver:
                 if method in MANY_RETURNING:
                     return Many(base.model)
                 return None
+            if isinstance(base, Instance) and method in MANY_RETURNING:
+                return base  # `Model.objects.get(...).execute()` gives the one instance
             if isinstance(base, PII):
                 return base if method in PII_PRESERVING_METHODS or method == "format" else None
             if isinstance(base, Logger):

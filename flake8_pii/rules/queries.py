@@ -27,6 +27,7 @@ class QueryRule(Rule):
         "Customer.objects.filter(id=1)",
         "Order.objects.filter(customer__id=1, status='open')",
         "Order.objects.filter(customer__isnull=False)",
+        "Customer.objects.filter(phone__isnull=True)",  # None stays None when encrypted
         "Customer.objects.order_by('-created')",
         "Order.objects.order_by('customer__created')",
         "Plain.objects.filter(email='x')",  # a model without PII

@@ -1,0 +1,41 @@
+"""Helpers for the analyzer tests: throw-away projects, the engine on one file, the real tools."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from pathlib import Path
+
+from flake8_pii.config import load_settings
+from flake8_pii.engine import analyse_source
+from flake8_pii.findings import Finding
+from flake8_pii.index import ProjectIndex
+from flake8_pii.project import find_root
+from tests.support.executables import installed_script
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    """A project under `root` (with a pyproject.toml unless given) holding `files`."""
+    root.mkdir(parents=True, exist_ok=True)
+    files = {"pyproject.toml": "[project]\nname = 'app'\n", **files}
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def check_file(path: Path) -> list[Finding]:
+    """The findings for one file, with a fresh index of its project and no cache."""
+    root = find_root(path)
+    index = ProjectIndex.build(root, load_settings(root), use_cache=False)
+    result = analyse_source(path.read_text(encoding="utf-8"), str(path), index, use_cache=False)
+    assert result.error is None, result.error
+    return list(result.findings)
+
+
+def run_tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run an installed console script (`pii-guard`, `flake8`) as a user would."""
+    return subprocess.run(
+        [installed_script(name), *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
