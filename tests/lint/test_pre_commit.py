@@ -1,0 +1,96 @@
+"""The pre-commit hook, installed from this checkout by the real `pre-commit`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.executables import installed_script
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+MODELS = """\
+from pii_guard import PIIModel, PIIStr
+
+
+class Customer(PIIModel):
+    id: int
+    email: PIIStr
+"""
+
+BAD = """\
+from app.models import Customer
+
+
+def find(address: str) -> object:
+    return Customer.objects.filter(email=address).first()
+"""
+
+GOOD = """\
+from app.models import Customer
+
+
+def find(customer_id: int) -> object:
+    return Customer.objects.filter(id=customer_id).first()
+"""
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("precommit") / "project"
+    (repo / "app").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0"\n')
+    (repo / "app" / "__init__.py").write_text("")
+    (repo / "app" / "models.py").write_text(MODELS)
+    (repo / "app" / "bad.py").write_text(BAD)
+    (repo / "app" / "good.py").write_text(GOOD)
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def _try_repo(project: Path, home: Path, *files: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home)}
+    return subprocess.run(
+        [
+            installed_script("pre-commit"),
+            "try-repo",
+            str(CHECKOUT),
+            "pii-guard",
+            "--verbose",
+            "--files",
+            *files,
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_hook_fails_on_a_file_that_filters_on_a_model_from_another_file(
+    project: Path, pre_commit_home: Path
+) -> None:
+    result = _try_repo(project, pre_commit_home, "app/bad.py")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "app/bad.py:5:36: PII001 filter on PII field Customer.email" in result.stdout
+
+
+def test_hook_passes_on_a_clean_file(project: Path, pre_commit_home: Path) -> None:
+    result = _try_repo(project, pre_commit_home, "app/good.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Passed" in result.stdout
