@@ -1,4 +1,4 @@
-"""Editors run flake8 on the unsaved buffer over standard input; the plugin still sees the project."""
+"""Editors run flake8 on the unsaved buffer over stdin; the plugin still sees the project."""
 
 from __future__ import annotations
 
