@@ -1,0 +1,148 @@
+"""`pii-guard check` as users run it: exit codes, errors, formats, baselines and the cache."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+
+from tests.lint.conftest import run_tool, write_project
+
+MODELS = """
+from pii_guard import PIIModel, PIIStr
+
+
+class Customer(PIIModel):
+    id: int
+    email: PIIStr
+"""
+BAD = """
+from app.models import Customer
+
+
+def find(address: str) -> object:
+    return Customer.objects.filter(email=address).first()
+"""
+GOOD = """
+from app.models import Customer
+
+
+def find(customer_id: int) -> object:
+    return Customer.objects.filter(id=customer_id).first()
+"""
+REPOSITORY = Path(__file__).resolve().parents[2]
+SCHEMA = REPOSITORY / "tests" / "fixtures" / "sarif-schema-2.1.0.json"
+
+
+def _shop(root: Path, **extra: str) -> Path:
+    files = {"app/__init__.py": "", "app/models.py": MODELS, "app/bad.py": BAD}
+    files.update(extra)
+    return write_project(root, files)
+
+
+def test_findings_exit_1_and_clean_code_exits_0(tmp_path: Path) -> None:
+    root = _shop(tmp_path, **{"app/good.py": GOOD})
+    bad = run_tool("pii-guard", "check", "app/bad.py", cwd=root)
+    assert bad.returncode == 1
+    assert bad.stdout.startswith("app/bad.py:5:36: PII001 filter on PII field Customer.email")
+    good = run_tool("pii-guard", "check", "app/good.py", cwd=root)
+    assert (good.returncode, good.stdout) == (0, "")
+
+
+def test_file_that_does_not_parse_is_reported_once_and_the_run_goes_on(tmp_path: Path) -> None:
+    root = _shop(tmp_path, **{"app/broken.py": "def f(:\n"})
+    result = run_tool("pii-guard", "check", "app", cwd=root)
+    assert result.returncode == 1
+    assert result.stderr.count("app/broken.py: cannot analyse: syntax error at 1:") == 1
+    assert "PII001" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_configuration_errors_name_the_key_and_exit_2(tmp_path: Path) -> None:
+    root = _shop(tmp_path)
+    (root / "pyproject.toml").write_text("[tool.pii_guard]\nlog-sinks = ['x']\n")
+    unknown = run_tool("pii-guard", "check", "app", cwd=root)
+    assert unknown.returncode == 2
+    assert "unknown key 'log-sinks'" in unknown.stderr
+    (root / "pyproject.toml").write_text("[tool.pii_guard]\nexclude = 'migrations'\n")
+    wrong_type = run_tool("pii-guard", "check", "app", cwd=root)
+    assert wrong_type.returncode == 2
+    assert "'exclude' must be a list of strings" in wrong_type.stderr
+    (root / "pyproject.toml").write_text("[tool.pii_guard\n")
+    bad_toml = run_tool("pii-guard", "check", "app", cwd=root)
+    assert bad_toml.returncode == 2
+    assert "pyproject.toml: not valid TOML" in bad_toml.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    root = _shop(tmp_path)
+    assert run_tool("pii-guard", "check", "missing/", cwd=root).returncode == 2
+    bad_code = run_tool("pii-guard", "check", "--select", "PII-1", "app", cwd=root)
+    assert bad_code.returncode == 2
+    assert "--select" in bad_code.stderr
+
+
+def test_select_and_ignore_mirror_flake8(tmp_path: Path) -> None:
+    root = _shop(tmp_path)
+    assert run_tool("pii-guard", "check", "--ignore", "PII001", "app", cwd=root).stdout == ""
+    selected = run_tool(
+        "pii-guard", "check", "--select", "PII0", "--ignore", "PII", "app", cwd=root
+    )
+    assert "PII001" in selected.stdout
+
+
+def test_sarif_of_the_examples_validates_against_the_schema(tmp_path: Path) -> None:
+    output = tmp_path / "out.sarif"
+    result = run_tool(
+        "pii-guard", "check", "--exit-zero", "--no-cache", "--format", "sarif",
+        "--output", str(output), "examples/", cwd=REPOSITORY,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    document = json.loads(output.read_text())
+    validator = jsonschema.Draft4Validator(json.loads(SCHEMA.read_text()))
+    assert list(validator.iter_errors(document)) == []
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in document["runs"][0]["results"]
+    }
+    assert "examples/shop/queries.py" in uris
+
+
+def test_json_output_has_the_documented_shape(tmp_path: Path) -> None:
+    root = _shop(tmp_path)
+    result = run_tool("pii-guard", "check", "--format", "json", "app", cwd=root)
+    document = json.loads(result.stdout)
+    assert document["version"] == 1
+    (finding,) = document["findings"]
+    assert set(finding) == {
+        "path", "line", "column", "code", "message", "subject", "fingerprint"
+    }  # fmt: skip
+    assert (finding["code"], finding["subject"]) == ("PII001", "Customer.email")
+
+
+def test_baseline_hides_recorded_findings_but_not_new_ones(tmp_path: Path) -> None:
+    root = _shop(tmp_path)
+    recorded = run_tool("pii-guard", "check", "--write-baseline", "base.json", "app", cwd=root)
+    assert recorded.returncode == 0
+    bad = root / "app" / "bad.py"
+    bad.write_text("# moved down\n\n" + bad.read_text())
+    assert run_tool("pii-guard", "check", "--baseline", "base.json", "app", cwd=root).stdout == ""
+    bad.write_text(bad.read_text() + "\n\ndef again(a: str) -> object:\n"
+                   "    return Customer.objects.filter(email=a).first()\n")  # fmt: skip
+    new = run_tool("pii-guard", "check", "--baseline", "base.json", "app", cwd=root)
+    assert new.returncode == 1
+    assert len(new.stdout.splitlines()) == 1
+
+
+def test_warm_cache_gives_the_same_findings_and_follows_model_changes(tmp_path: Path) -> None:
+    root = _shop(tmp_path, **{"app/good.py": GOOD})
+    cold = run_tool("pii-guard", "check", "app", cwd=root).stdout
+    assert (root / ".pii_guard_cache").is_dir()
+    assert run_tool("pii-guard", "check", "app", cwd=root).stdout == cold
+    # the model file changes: email is no longer PII, so the finding must go
+    (root / "app" / "models.py").write_text(MODELS.replace("email: PIIStr", "email: str"))
+    assert run_tool("pii-guard", "check", "app", cwd=root).stdout == ""
+    shutil.rmtree(root / ".pii_guard_cache")
+    assert run_tool("pii-guard", "check", "app", cwd=root).stdout == ""
