@@ -3,20 +3,41 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
+from importlib.metadata import PackageNotFoundError, version
 
-from pii_guard import __version__
+from flake8_pii.engine import check_source
+
+try:
+    __version__ = version("pii-guard")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
 
 
 class PIIChecker:
-    """flake8 plugin that reports PII misuse (codes PII001-PII005)."""
+    """flake8 plugin that reports PII misuse (codes PII001-PII005).
+
+    It analyses the text flake8 hands it (`lines`), not the file on disk, and finds the project
+    from `filename`, which is the display name when flake8 reads standard input: so editors that
+    lint unsaved buffers get findings for what is on screen.
+    """
 
     name = "flake8-pii"
     version = __version__
 
-    def __init__(self, tree: ast.AST, filename: str = "stdin") -> None:
+    def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
         self._tree = tree
         self._filename = filename
+        self._lines = lines
 
     def run(self) -> Iterator[tuple[int, int, str, type[PIIChecker]]]:
-        return iter(())
+        result = check_source(self._filename, "".join(self._lines), tree=self._tree)
+        if result.failure is not None:
+            # flake8 reports syntax errors itself (E999); this only happens when libcst and ast
+            # disagree, which the user should hear about once, without stopping the run.
+            failure = result.failure
+            print(f"{failure.path}:{failure.line}:{failure.column}: pii-guard skipped this "
+                  f"file: {failure.message}", file=sys.stderr)
+        for finding in result.findings:
+            yield finding.line, finding.column - 1, finding.message, type(self)

@@ -1,0 +1,266 @@
+"""Runs the rules over one module with the project index and returns its findings.
+
+Both adapters (the flake8 plugin and `pii-guard check`) go through `check_source`, so they find
+the same things. The cheap decision comes first: a module that neither declares keys nor touches
+a model with PII (by definition or import) is never parsed with libcst.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from flake8_pii.cache import SummaryCache
+from flake8_pii.config import find_project_root, load_config
+from flake8_pii.findings import RULES, Finding
+from flake8_pii.index import ProjectIndex
+from flake8_pii.noqa import is_suppressed
+from flake8_pii.resolve import Resolver, ScopeCollector
+from flake8_pii.rules import Context, Report, Rule
+from flake8_pii.rules.declarations import DeclarationRules
+from flake8_pii.rules.logging import LoggingRules
+from flake8_pii.rules.queries import QueryRules
+from flake8_pii.summary import ModuleSummary, summarise_tree
+
+RULE_CLASSES: tuple[type[Rule], ...] = (QueryRules, DeclarationRules, LoggingRules)
+
+@dataclass(frozen=True)
+class ParseFailure:
+    """A file that could not be parsed; reported once, and the run goes on."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass
+class FileResult:
+    findings: list[Finding] = field(default_factory=list)
+    failure: ParseFailure | None = None
+    analysed: bool = False
+
+
+class Projects:
+    """The index of each project root seen by this process, built once and reused per file."""
+
+    def __init__(self, *, use_cache: bool = True) -> None:
+        self.use_cache = use_cache
+        self._indexes: dict[Path, ProjectIndex] = {}
+        self._roots: dict[Path, Path] = {}
+
+    def index_for(self, path: Path) -> ProjectIndex:
+        folder = path.parent.resolve() if path.parent != Path("") else Path.cwd()
+        root = self._roots.get(folder)
+        if root is None:
+            root = self._roots[folder] = find_project_root(folder)
+        index = self._indexes.get(root)
+        if index is None:
+            cache = SummaryCache.for_root(root) if self.use_cache else None
+            index = self._indexes[root] = ProjectIndex(root, load_config(root), cache)
+        return index
+
+
+_DEFAULT_PROJECTS = Projects()
+
+
+def check_source(
+    display_path: str,
+    text: str,
+    *,
+    tree: ast.AST | None = None,
+    projects: Projects | None = None,
+    force: bool = False,
+) -> FileResult:
+    """Findings for `text`, the current contents of the file shown as `display_path`.
+
+    `tree` is the `ast` of `text` when the caller has it (flake8 does); `force` skips the cheap
+    decision and runs every rule (used to exercise the analyzer on large code bases).
+    """
+    projects = projects or _DEFAULT_PROJECTS
+    path = Path(display_path)
+    index = projects.index_for(path)
+    absolute = path.resolve()
+    try:
+        relative = absolute.relative_to(index.root).as_posix()
+    except ValueError:
+        relative = absolute.as_posix()
+    if index.config.is_excluded(relative):
+        return FileResult()
+
+    summary = _summary(index, text, tree)
+    if summary.parse_error is not None:
+        return FileResult(failure=_ast_failure(display_path, text, summary.parse_error))
+    entry = index.set_source(path, text, summary)
+    if not force and not index.module_matters(entry):
+        return FileResult()
+
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        return FileResult(
+            failure=ParseFailure(display_path, error.raw_line, error.raw_column + 1,
+                                 f"libcst cannot parse this file: {error.message}")
+        )
+    resolver = Resolver(index, entry)
+    collector = ScopeCollector(entry.name, resolver)
+    module.visit(collector)
+    resolver.scopes = collector.scopes
+    context = Context(index, entry, index.config, resolver, collector.scopes[module])
+    rules = [rule(context) for rule in RULE_CLASSES]
+    cst.visit_batched(module, [_Tracker(context, collector), *rules])
+    findings = _findings(display_path, text, module, context.reports)
+    return FileResult(findings=findings, analysed=True)
+
+
+def _summary(index: ProjectIndex, text: str, tree: ast.AST | None) -> ModuleSummary:
+    cached = index.cached_summary_for_text(text)
+    if cached is not None:
+        return cached
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError) as error:
+            return ModuleSummary(parse_error=f"{type(error).__name__}: {error}")
+    summary = summarise_tree(tree)
+    index.store_summary_for_text(text, summary)
+    return summary
+
+
+def _ast_failure(display_path: str, text: str, message: str) -> ParseFailure:
+    try:
+        ast.parse(text)
+    except SyntaxError as error:
+        return ParseFailure(display_path, error.lineno or 1, error.offset or 1,
+                            f"{type(error).__name__}: {error.msg}")
+    except ValueError as error:
+        return ParseFailure(display_path, 1, 1, f"ValueError: {error}")
+    return ParseFailure(display_path, 1, 1, message)
+
+
+class _Tracker(cst.BatchableCSTVisitor):
+    """Keeps the context's current scope and statement up to date for the rules after it."""
+
+    def __init__(self, context: Context, collector: ScopeCollector) -> None:
+        super().__init__()
+        self.context = context
+        self.scopes = collector.scopes
+        self.scope_stack = [context.scope]
+        self.statement_stack: list[cst.CSTNode | None] = [None]
+
+    def _enter_scope(self, node: cst.CSTNode) -> None:
+        scope = self.scopes.get(node)
+        if scope is not None:
+            self.scope_stack.append(scope)
+            self.context.scope = scope
+
+    def _leave_scope(self, node: cst.CSTNode) -> None:
+        if node in self.scopes and len(self.scope_stack) > 1:
+            self.scope_stack.pop()
+            self.context.scope = self.scope_stack[-1]
+
+    def _enter_statement(self, node: cst.CSTNode) -> None:
+        self.statement_stack.append(node)
+        self.context.statement = node
+
+    def _leave_statement(self) -> None:
+        self.statement_stack.pop()
+        self.context.statement = self.statement_stack[-1]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._enter_statement(node)
+        self._enter_scope(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._leave_scope(original_node)
+        self._leave_statement()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._enter_statement(node)
+        self._enter_scope(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._leave_scope(original_node)
+        self._leave_statement()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._enter_scope(node)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._leave_scope(original_node)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._enter_statement(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._leave_statement()
+
+    def visit_If(self, node: cst.If) -> None:
+        self._enter_statement(node)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._leave_statement()
+
+    def visit_For(self, node: cst.For) -> None:
+        self._enter_statement(node)
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._leave_statement()
+
+    def visit_While(self, node: cst.While) -> None:
+        self._enter_statement(node)
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._leave_statement()
+
+    def visit_With(self, node: cst.With) -> None:
+        self._enter_statement(node)
+
+    def leave_With(self, original_node: cst.With) -> None:
+        self._leave_statement()
+
+
+def _findings(
+    display_path: str, text: str, module: cst.Module, reports: list[Report]
+) -> list[Finding]:
+    if not reports:
+        return []
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    lines = text.splitlines()
+    findings = []
+    for report in reports:
+        where = positions[report.node]
+        line, column = where.start.line, where.start.column + 1
+        first, last, statement = _statement_span(module, positions, report, where.end.line)
+        if is_suppressed(lines, report.code, line, first, last):
+            continue
+        message = RULES[report.code].message(subject=report.subject, **report.parts)
+        findings.append(
+            Finding(display_path, line, column, report.code, message, report.subject, statement)
+        )
+    return sorted(set(findings))
+
+
+def _statement_span(
+    module: cst.Module,
+    positions: Mapping[cst.CSTNode, CodeRange],
+    report: Report,
+    node_end_line: int,
+) -> tuple[int, int, str]:
+    """First and last line of the statement around a report, and its normalised source."""
+    statement = report.statement
+    if statement is None:
+        return node_end_line, node_end_line, ""
+    span = positions[statement]
+    if isinstance(statement, cst.SimpleStatementLine):
+        code = "; ".join(module.code_for_node(small) for small in statement.body)
+        last = span.end.line
+    else:
+        code = module.code_for_node(report.node)
+        last = node_end_line
+    return span.start.line, last, " ".join(code.split())
