@@ -100,11 +100,15 @@ def read_source(path: str) -> str:
 
 
 def check_paths(
-    paths: Sequence[str], *, use_cache: bool = True, err: TextIO | None = None
+    paths: Sequence[str],
+    *,
+    use_cache: bool = True,
+    projects: Projects | None = None,
+    err: TextIO | None = None,
 ) -> tuple[list[Finding], int]:
     """All findings under `paths`, and how many files could not be checked."""
     stream = err if err is not None else sys.stderr
-    projects = Projects(use_cache=use_cache)
+    projects = projects or Projects(use_cache=use_cache)
     findings: list[Finding] = []
     failures = 0
     for path in python_files(paths):

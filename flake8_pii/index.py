@@ -143,6 +143,7 @@ class ProjectIndex:
         return self.cache.load(content_key(text.encode("utf-8", "surrogatepass")))
 
     def store_summary_for_text(self, text: str, summary: ModuleSummary) -> None:
+        self.summaries_parsed += 1
         if self.cache is not None:
             self.cache.store(content_key(text.encode("utf-8", "surrogatepass")), summary)
 
