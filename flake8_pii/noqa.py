@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 # flake8's own pattern: a bare noqa comment silences every code, one with a code list only those.
-NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>([A-Z][0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
-_CODE = re.compile(r"[A-Z][0-9]+", re.IGNORECASE)
+NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 
 
 def line_suppresses(line: str, code: str) -> bool:
