@@ -16,7 +16,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from flake8_pii.cache import SummaryCache
-from flake8_pii.config import find_project_root, load_config
+from flake8_pii.config import Config, find_project_root, load_config
 from flake8_pii.findings import RULES, Finding
 from flake8_pii.index import ProjectIndex
 from flake8_pii.noqa import is_suppressed
@@ -49,8 +49,9 @@ class FileResult:
 class Projects:
     """The index of each project root seen by this process, built once and reused per file."""
 
-    def __init__(self, *, use_cache: bool = True) -> None:
+    def __init__(self, *, use_cache: bool = True, config: Config | None = None) -> None:
         self.use_cache = use_cache
+        self.config = config
         self._indexes: dict[Path, ProjectIndex] = {}
         self._roots: dict[Path, Path] = {}
 
@@ -62,7 +63,8 @@ class Projects:
         index = self._indexes.get(root)
         if index is None:
             cache = SummaryCache.for_root(root) if self.use_cache else None
-            index = self._indexes[root] = ProjectIndex(root, load_config(root), cache)
+            config = self.config or load_config(root)
+            index = self._indexes[root] = ProjectIndex(root, config, cache)
         return index
 
 
