@@ -8,7 +8,9 @@ a model with PII (by definition or import) is never parsed with libcst.
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+import sys
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,8 @@ from flake8_pii.rules.queries import QueryRules
 from flake8_pii.summary import ModuleSummary, summarise_tree
 
 RULE_CLASSES: tuple[type[Rule], ...] = (QueryRules, DeclarationRules, LoggingRules)
+_DEEP_STACK_BYTES = 512 * 1024 * 1024
+_DEEP_RECURSION_LIMIT = 1_000_000
 
 @dataclass(frozen=True)
 class ParseFailure:
@@ -84,7 +88,47 @@ def check_source(
     `tree` is the `ast` of `text` when the caller has it (flake8 does); `force` skips the cheap
     decision and runs every rule (used to exercise the analyzer on large code bases).
     """
-    projects = projects or _DEFAULT_PROJECTS
+    try:
+        return _check_source(display_path, text, tree, projects or _DEFAULT_PROJECTS, force)
+    except RecursionError:
+        # Deeply nested code (thousands of implicitly concatenated strings, say) is valid Python
+        # but too deep for libcst's recursive visitors on a default stack: retry it on a thread
+        # with a large stack and a matching recursion limit.
+        return _on_deep_stack(
+            lambda: _check_source(display_path, text, tree, projects or _DEFAULT_PROJECTS, force)
+        )
+
+
+def _on_deep_stack(work: Callable[[], FileResult]) -> FileResult:
+    outcome: list[FileResult | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as error:  # handed back to the calling thread below
+            outcome.append(error)
+
+    previous_size = threading.stack_size(_DEEP_STACK_BYTES)
+    try:
+        thread = threading.Thread(target=run, name="pii-guard-deep-file")
+    finally:
+        threading.stack_size(previous_size)
+    previous_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous_limit, _DEEP_RECURSION_LIMIT))
+    try:
+        thread.start()
+        thread.join()
+    finally:
+        sys.setrecursionlimit(previous_limit)
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _check_source(
+    display_path: str, text: str, tree: ast.AST | None, projects: Projects, force: bool
+) -> FileResult:
     path = Path(display_path)
     index = projects.index_for(path)
     absolute = path.resolve()
