@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from flake8_pii.engine import check_source
+from flake8_pii.engine import check_source, load_project
 
 try:
     __version__ = version("pii-guard")
@@ -27,12 +27,20 @@ class PIIChecker:
     version = __version__
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+        # Load the project's configuration here: flake8 reports errors raised by the constructor
+        # as a clear "critical error" naming the plugin, rather than as a traceback.
+        load_project(filename)
         self._tree = tree
         self._filename = filename
         self._lines = lines
 
     def run(self) -> Iterator[tuple[int, int, str, type[PIIChecker]]]:
-        result = check_source(self._filename, "".join(self._lines), tree=self._tree)
+        try:
+            result = check_source(self._filename, "".join(self._lines), tree=self._tree)
+        except Exception as error:  # one file the analyzer trips on must not stop the run
+            print(f"{self._filename}: pii-guard internal error, file skipped "
+                  f"({type(error).__name__}: {error}); please report it", file=sys.stderr)
+            return
         if result.failure is not None:
             # flake8 reports syntax errors itself (E999); this only happens when libcst and ast
             # disagree, which the user should hear about once, without stopping the run.

@@ -75,6 +75,11 @@ class Projects:
 _DEFAULT_PROJECTS = Projects()
 
 
+def load_project(display_path: str) -> ProjectIndex:
+    """The index (and configuration) of the project a file belongs to; raises ConfigError."""
+    return _DEFAULT_PROJECTS.index_for(Path(display_path))
+
+
 def check_source(
     display_path: str,
     text: str,

@@ -501,6 +501,10 @@ class Resolver:
         elif isinstance(node, cst.Dict):
             for item in node.elements:
                 yield from self.pii_parts(item.value, scope)
+        elif isinstance(node, cst.ListComp | cst.SetComp | cst.GeneratorExp):
+            yield from self.pii_parts(node.elt, scope)
+        elif isinstance(node, cst.DictComp):
+            yield from self.pii_parts(node.value, scope)
         elif isinstance(node, cst.Call):
             yield from self._call_pii_parts(node, scope)
 

@@ -41,6 +41,11 @@ class LoggingRules(Rule):
             "def f(c: Customer):\n    email = c.email\n    email = mask(email)\n    print(email)"
         ),
         Valid("def f(c: Customer, log):\n    log.info('%s', c.id)"),
+        Valid("def f(c: Customer):\n    print(f'{len(c.email)} chars', hash(c.phone))"),
+        Valid("import logging\ndef f(c: Customer):\n    logging.info('x', extra={'id': c.id})"),
+        Valid("def f(c: Customer):\n    def g(c):\n        print(c.email)\n    return g"),
+        Valid("print({'email': 1, 'phone': 'redacted'})"),
+        Valid("def f(c: Customer, o: Order):\n    print(c.email == o.reference, not c.phone)"),
     )
     INVALID = (
         Invalid(
@@ -84,6 +89,21 @@ class LoggingRules(Rule):
             "def f(customers: list[Customer]):\n    for i, c in enumerate(customers):\n"
             "        print(i, c.email)",
             (("PII005", "Customer.email"),),
+        ),
+        Invalid(
+            "def f(customers: list[Customer]):\n"
+            "    print('sent to', [c.email for c in customers])",
+            (("PII005", "Customer.email"),),
+        ),
+        Invalid(
+            "import logging\nlog = logging.getLogger()\n"
+            "def f(c: Customer):\n    log.info('%(who)s', {'who': c.phone or 'unknown'})",
+            (("PII005", "Customer.phone"),),
+        ),
+        Invalid(
+            "class Member(Customer):\n    def greet(self):\n"
+            "        print('hello ' + self.email.strip())",
+            (("PII005", "Member.email"),),
         ),
     )
 

@@ -61,6 +61,9 @@ class QueryRules(Rule):
         Valid("fields = ['email']\nsort_key = 'email'"),
         Valid("def f(rows):\n    return rows.filter(email=1).order_by('email')"),
         Valid("Customer.objects.filter(**conditions)"),
+        Valid("def f(c: Customer):\n    Order.objects.filter(customer=c).exists()"),
+        Valid("def f(thing):\n    thing.objects.filter(email=1).order_by('email')"),
+        Valid("Order.objects.filter(customer__unknown__email=1)"),
     )
     INVALID = (
         Invalid("Customer.objects.filter(email='a@example.com')", (("PII001", "Customer.email"),)),

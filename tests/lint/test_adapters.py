@@ -67,3 +67,14 @@ def test_cache_folder_is_created_at_the_project_root_and_can_be_deleted(shop: Pa
     shutil.rmtree(cache)
     second = run_tool("pii-guard", "check", "shop", cwd=shop)
     assert first.stdout == second.stdout != ""
+
+
+def test_flake8_names_a_configuration_mistake_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.pii_guard]\nlogger_name = ['audit']\n")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 2\n")
+    result = run_tool("flake8", "-j", "2", "--select", "PII", "a.py", "b.py", cwd=tmp_path)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "unknown key 'logger_name'" in output
+    assert "Traceback" not in output
