@@ -22,12 +22,13 @@ from flake8_pii.config import Config, find_project_root, load_config
 from flake8_pii.findings import RULES, Finding
 from flake8_pii.index import ProjectIndex
 from flake8_pii.noqa import is_suppressed
-from flake8_pii.resolve import Resolver, ScopeCollector
+from flake8_pii.resolve import Resolver, Scope, ScopeCollector
 from flake8_pii.rules import Context, Report, Rule
 from flake8_pii.rules.declarations import DeclarationRules
 from flake8_pii.rules.logging import LoggingRules
 from flake8_pii.rules.queries import QueryRules
 from flake8_pii.summary import ModuleSummary, summarise_tree
+from flake8_pii.walk import walk
 
 RULE_CLASSES: tuple[type[Rule], ...] = (QueryRules, DeclarationRules, LoggingRules)
 _DEEP_STACK_BYTES = 512 * 1024 * 1024
@@ -159,13 +160,12 @@ def _check_source(
                                  f"libcst cannot parse this file: {error.message}")
         )
     resolver = Resolver(index, entry)
-    collector = ScopeCollector(entry.name, resolver)
-    module.visit(collector)
-    resolver.scopes = collector.scopes
-    context = Context(index, entry, index.config, resolver, collector.scopes[module])
+    collector = ScopeCollector(entry.name)
+    context = Context(index, entry, index.config, resolver, Scope(module, None))
     rules = [rule(context) for rule in RULE_CLASSES]
-    cst.visit_batched(module, [_Tracker(context, collector), *rules])
-    findings = _findings(display_path, text, module, context.reports)
+    walk(module, [collector, _Tracker(context, collector), *rules])
+    context.run_deferred()
+    findings = _findings(display_path, text, tree, module, context.reports)
     return FileResult(findings=findings, analysed=True)
 
 
@@ -194,100 +194,58 @@ def _ast_failure(display_path: str, text: str, message: str) -> ParseFailure:
     return ParseFailure(display_path, 1, 1, message)
 
 
-class _Tracker(cst.BatchableCSTVisitor):
-    """Keeps the context's current scope and statement up to date for the rules after it."""
+class _Tracker:
+    """Keeps the context's scope (as the collector before it sees it) and statement current."""
 
     def __init__(self, context: Context, collector: ScopeCollector) -> None:
-        super().__init__()
         self.context = context
-        self.scopes = collector.scopes
-        self.scope_stack = [context.scope]
-        self.statement_stack: list[cst.CSTNode | None] = [None]
+        self.collector = collector
+        self.statements: list[cst.CSTNode | None] = [None]
 
-    def _enter_scope(self, node: cst.CSTNode) -> None:
-        scope = self.scopes.get(node)
-        if scope is not None:
-            self.scope_stack.append(scope)
-            self.context.scope = scope
-
-    def _leave_scope(self, node: cst.CSTNode) -> None:
-        if node in self.scopes and len(self.scope_stack) > 1:
-            self.scope_stack.pop()
-            self.context.scope = self.scope_stack[-1]
+    def _follow_scope(self, node: cst.CSTNode) -> None:
+        if self.collector.stack:
+            self.context.scope = self.collector.scope
 
     def _enter_statement(self, node: cst.CSTNode) -> None:
-        self.statement_stack.append(node)
+        self.statements.append(node)
         self.context.statement = node
+        if len(self.statements) == 2:
+            self.context.top = node
 
-    def _leave_statement(self) -> None:
-        self.statement_stack.pop()
-        self.context.statement = self.statement_stack[-1]
+    def _leave_statement(self, node: cst.CSTNode) -> None:
+        self.statements.pop()
+        self.context.statement = self.statements[-1]
+
+    visit_Module = _follow_scope
+    visit_Lambda = leave_Lambda = _follow_scope
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._enter_statement(node)
-        self._enter_scope(node)
+        self._follow_scope(node)
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._leave_scope(original_node)
-        self._leave_statement()
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._follow_scope(node)
+        self._leave_statement(node)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._enter_statement(node)
-        self._enter_scope(node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._leave_scope(original_node)
-        self._leave_statement()
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self._enter_scope(node)
-
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self._leave_scope(original_node)
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._enter_statement(node)
-
-    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
-        self._leave_statement()
-
-    def visit_If(self, node: cst.If) -> None:
-        self._enter_statement(node)
-
-    def leave_If(self, original_node: cst.If) -> None:
-        self._leave_statement()
-
-    def visit_For(self, node: cst.For) -> None:
-        self._enter_statement(node)
-
-    def leave_For(self, original_node: cst.For) -> None:
-        self._leave_statement()
-
-    def visit_While(self, node: cst.While) -> None:
-        self._enter_statement(node)
-
-    def leave_While(self, original_node: cst.While) -> None:
-        self._leave_statement()
-
-    def visit_With(self, node: cst.With) -> None:
-        self._enter_statement(node)
-
-    def leave_With(self, original_node: cst.With) -> None:
-        self._leave_statement()
+    visit_ClassDef = visit_FunctionDef
+    leave_ClassDef = leave_FunctionDef
+    visit_SimpleStatementLine = visit_If = visit_For = visit_While = _enter_statement
+    visit_With = visit_Try = visit_TryStar = visit_Match = _enter_statement
+    leave_SimpleStatementLine = leave_If = leave_For = leave_While = _leave_statement
+    leave_With = leave_Try = leave_TryStar = leave_Match = _leave_statement
 
 
 def _findings(
-    display_path: str, text: str, module: cst.Module, reports: list[Report]
+    display_path: str, text: str, tree: ast.AST | None, module: cst.Module, reports: list[Report]
 ) -> list[Finding]:
     if not reports:
         return []
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    locate = _Locator(module, text, tree)
     lines = text.splitlines()
     findings = []
     for report in reports:
-        where = positions[report.node]
-        line, column = where.start.line, where.start.column + 1
-        first, last, statement = _statement_span(module, positions, report, where.end.line)
+        line, column, end_line = locate(report.node, report.top)
+        first, last, statement = _statement_span(module, locate, report, end_line)
         if is_suppressed(lines, report.code, line, first, last):
             continue
         message = RULES[report.code].message(subject=report.subject, **report.parts)
@@ -297,21 +255,72 @@ def _findings(
     return sorted(set(findings))
 
 
+class _Locator:
+    """Line and column of reported nodes, computing libcst positions only for the module-level
+    statements that hold a report: on a whole module that costs more than the rules themselves.
+
+    Positions inside a statement are the same in a module of that statement alone, shifted by
+    the statement's first line, which `ast` gives cheaply.
+    """
+
+    def __init__(self, module: cst.Module, text: str, tree: ast.AST | None) -> None:
+        self.module = module
+        self.text = text
+        self.tree = tree
+        self._first_lines: dict[cst.CSTNode, int] | None = None
+        self._positions: dict[cst.CSTNode, tuple[Mapping[cst.CSTNode, CodeRange], int]] = {}
+
+    def __call__(self, node: cst.CSTNode, top: cst.CSTNode | None) -> tuple[int, int, int]:
+        """(line, 1-based column, end line) of `node` inside module-level statement `top`."""
+        positions, shift = self._for(top)
+        where = positions[node]
+        return where.start.line + shift, where.start.column + 1, where.end.line + shift
+
+    def _for(self, top: cst.CSTNode | None) -> tuple[Mapping[cst.CSTNode, CodeRange], int]:
+        first_lines = self._top_first_lines()
+        key = top if top is not None and top in first_lines else self.module
+        if key not in self._positions:
+            if key is self.module:
+                self._positions[key] = (self._resolve(self.module), 0)
+            else:
+                assert isinstance(key, cst.SimpleStatementLine | cst.BaseCompoundStatement)
+                positions = self._resolve(cst.Module(body=[key]))
+                self._positions[key] = (positions, first_lines[key] - positions[key].start.line)
+        return self._positions[key]
+
+    @staticmethod
+    def _resolve(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
+        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+    def _top_first_lines(self) -> dict[cst.CSTNode, int]:
+        """The first line of each module-level statement (for a class or function, the line of
+        `class`/`def`, as libcst counts it), matched to `ast`'s statements in order."""
+        if self._first_lines is None:
+            tree = self.tree if isinstance(self.tree, ast.Module) else ast.parse(self.text)
+            self._first_lines = {}
+            position = 0
+            for statement in self.module.body:
+                if position >= len(tree.body):
+                    break
+                self._first_lines[statement] = tree.body[position].lineno
+                position += (
+                    len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+                )
+        return self._first_lines
+
+
 def _statement_span(
-    module: cst.Module,
-    positions: Mapping[cst.CSTNode, CodeRange],
-    report: Report,
-    node_end_line: int,
+    module: cst.Module, locate: _Locator, report: Report, node_end_line: int
 ) -> tuple[int, int, str]:
     """First and last line of the statement around a report, and its normalised source."""
     statement = report.statement
     if statement is None:
         return node_end_line, node_end_line, ""
-    span = positions[statement]
+    first, _, end = locate(statement, report.top)
     if isinstance(statement, cst.SimpleStatementLine):
         code = "; ".join(module.code_for_node(small) for small in statement.body)
-        last = span.end.line
+        last = end
     else:
         code = module.code_for_node(report.node)
         last = node_end_line
-    return span.start.line, last, " ".join(code.split())
+    return first, last, " ".join(code.split())

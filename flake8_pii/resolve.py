@@ -164,13 +164,15 @@ def cst_type_ref(node: cst.BaseExpression, depth: int = 0) -> TypeRef:
     return UNKNOWN
 
 
-class ScopeCollector(cst.CSTVisitor):
-    """Records every binding of every name, per scope, before the rules run."""
+class ScopeCollector:
+    """Records every binding of every name, per scope, in the same walk as the rules.
 
-    def __init__(self, module_name: str, resolver: Resolver) -> None:
-        super().__init__()
+    Rules defer their questions about values to the end of the walk, when every binding in
+    every scope is known (see `Context.defer`).
+    """
+
+    def __init__(self, module_name: str) -> None:
         self.module_name = module_name
-        self.resolver = resolver
         self.scopes: dict[cst.CSTNode, Scope] = {}
         self.stack: list[Scope] = []
 
@@ -300,7 +302,6 @@ class Resolver:
     def __init__(self, index: ProjectIndex, entry: ModuleEntry) -> None:
         self.index = index
         self.entry = entry
-        self.scopes: dict[cst.CSTNode, Scope] = {}
         self._in_progress: set[tuple[int, int]] = set()
 
     # -- names ---------------------------------------------------------------------------------

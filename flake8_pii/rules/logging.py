@@ -108,6 +108,16 @@ class LoggingRules(Rule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        if node.args and self._may_be_sink(node.func):
+            self.context.defer(lambda: self._check_call(node))
+
+    def _may_be_sink(self, func: cst.BaseExpression) -> bool:
+        """A cheap look at the callee's name, before any question about values."""
+        if isinstance(func, cst.Attribute):
+            return func.attr.value in LOG_METHODS or bool(self.context.config.log_sinks)
+        return isinstance(func, cst.Name)
+
+    def _check_call(self, node: cst.Call) -> None:
         sink = self._sink(node)
         if sink is None:
             return

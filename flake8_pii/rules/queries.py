@@ -102,8 +102,12 @@ class QueryRules(Rule):
         config = self.context.config
         is_lookup = method in config.query_methods
         is_ordering = method in config.ordering_methods
-        if not (is_lookup or is_ordering):
-            return
+        if is_lookup or is_ordering:
+            self.context.defer(lambda: self._check_call(node, func, is_lookup, is_ordering))
+
+    def _check_call(
+        self, node: cst.Call, func: cst.Attribute, is_lookup: bool, is_ordering: bool
+    ) -> None:
         receiver = self.context.resolver.value_of(func.value, self.context.scope)
         if not isinstance(receiver, ModelValue) or receiver.kind not in QUERY_RECEIVERS:
             return
