@@ -61,7 +61,7 @@ class Projects:
         self._roots: dict[Path, Path] = {}
 
     def index_for(self, path: Path) -> ProjectIndex:
-        folder = path.parent.resolve() if path.parent != Path("") else Path.cwd()
+        folder = path.parent.resolve()
         root = self._roots.get(folder)
         if root is None:
             root = self._roots[folder] = find_project_root(folder)

@@ -46,3 +46,33 @@ def test_deeply_nested_expression_is_analysed(project: MakeProject) -> None:
     })
     findings = check_file(root / "app" / "deep.py")
     assert [(f.code, f.subject) for f in findings] == [("PII005", "Customer.email")]
+
+
+@pytest.mark.parametrize("relative", ["dataclasses.py", "argparse.py", "enum.py"])
+def test_positions_computed_per_statement_match_the_whole_module(relative: str) -> None:
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from flake8_pii.engine import _Locator
+
+    path = STDLIB / relative
+    if not path.is_file():
+        pytest.skip(f"{relative} is not part of this interpreter's standard library")
+    text = read_source(str(path))
+    module = cst.parse_module(text)
+    whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    locate = _Locator(module, text, None)
+    checked = 0
+    for top in module.body:
+        stack: list[cst.CSTNode] = [top]
+        while stack:
+            node = stack.pop()
+            stack.extend(node.children)
+            expected = whole[node]
+            if not isinstance(node, cst.BaseExpression | cst.BaseStatement):
+                continue
+            assert locate(node, top) == (
+                expected.start.line, expected.start.column + 1, expected.end.line
+            ), node
+            checked += 1
+    assert checked > 1000
