@@ -445,24 +445,20 @@ class Resolver:
 
     def _call_value(self, node: cst.Call, scope: Scope) -> Value:
         func = node.func
+        if not isinstance(func, cst.Attribute | cst.Name):
+            return None
+        if self.qualified(func, scope) in LOGGER_FACTORIES:
+            return LoggerValue()
         if isinstance(func, cst.Attribute):
-            method = func.attr.value
-            qualname = self.qualified(func, scope)
-            if qualname in LOGGER_FACTORIES:
-                return LoggerValue()
             receiver = self.value_of(func.value, scope)
+            method = func.attr.value
             if isinstance(receiver, LoggerValue):
                 return receiver if method in LOGGER_DERIVING_METHODS else None
             if isinstance(receiver, ModelValue):
                 return _method_result(receiver, method, self.index.config.query_methods)
-            return None
-        if isinstance(func, cst.Name):
-            qualname = self.qualified(func, scope)
-            if qualname in LOGGER_FACTORIES:
-                return LoggerValue()
-            target = self.value_of(func, scope)
-            if isinstance(target, ModelValue) and target.kind is Kind.CLASS:
-                return ModelValue(target.model, Kind.INSTANCE)
+        target = self.value_of(func, scope)
+        if isinstance(target, ModelValue) and target.kind is Kind.CLASS:
+            return ModelValue(target.model, Kind.INSTANCE)
         return None
 
     def _subscript_value(self, node: cst.Subscript, scope: Scope) -> Value:

@@ -101,6 +101,10 @@ class LoggingRules(Rule):
             (("PII005", "Customer.phone"),),
         ),
         Invalid(
+            "import app.models as m\ndef f(x):\n    c = m.Customer(email=x)\n    print(c.email)",
+            (("PII005", "Customer.email"),),
+        ),
+        Invalid(
             "class Member(Customer):\n    def greet(self):\n"
             "        print('hello ' + self.email.strip())",
             (("PII005", "Member.email"),),
