@@ -321,6 +321,20 @@ def _statement_span(
         code = "; ".join(module.code_for_node(small) for small in statement.body)
         last = end
     else:
+        # A compound statement: its header ends where its condition or iterable ends.
         code = module.code_for_node(report.node)
-        last = node_end_line
+        header = _header_expression(statement)
+        last = max(node_end_line, locate(header, report.top)[2]) if header else node_end_line
     return first, last, " ".join(code.split())
+
+
+def _header_expression(statement: cst.CSTNode) -> cst.CSTNode | None:
+    if isinstance(statement, cst.For):
+        return statement.iter
+    if isinstance(statement, cst.If | cst.While):
+        return statement.test
+    if isinstance(statement, cst.With) and statement.items:
+        return statement.items[-1].item
+    if isinstance(statement, cst.Match):
+        return statement.subject
+    return None

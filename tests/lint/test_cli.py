@@ -85,6 +85,9 @@ NOQA_CASES = {
     "first line of statement": "Customer.objects.get(  # noqa: PII001\n    email=1,\n)\n",
     "last line of statement": "Customer.objects.get(\n    email=1,\n)  # NOQA:PII001\n",
     "prefix": "Customer.objects.get(email=1)  # noqa: PII00\n",
+    "last line of a loop header": (
+        "for c in Customer.objects.filter(\n    email=1,\n):  # noqa: PII001\n    pass\n"
+    ),
 }
 
 
