@@ -302,7 +302,8 @@ class Resolver:
     def __init__(self, index: ProjectIndex, entry: ModuleEntry) -> None:
         self.index = index
         self.entry = entry
-        self._in_progress: set[tuple[int, int]] = set()
+        self._values: dict[tuple[int, int], Value] = {}
+        self._names: dict[int, Value] = {}
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -340,14 +341,14 @@ class Resolver:
     # -- values --------------------------------------------------------------------------------
 
     def value_of(self, node: cst.BaseExpression, scope: Scope) -> Value:
+        """What `node`, read in `scope`, is; worked out once per node (chained calls would
+        otherwise be evaluated again at every level)."""
         key = (id(node), id(scope))
-        if key in self._in_progress:
-            return None
-        self._in_progress.add(key)
-        try:
-            return self._value_of(node, scope)
-        finally:
-            self._in_progress.discard(key)
+        if key in self._values:
+            return self._values[key]
+        self._values[key] = None  # a node met again while being worked out is unknown
+        self._values[key] = value = self._value_of(node, scope)
+        return value
 
     def _value_of(self, node: cst.BaseExpression, scope: Scope) -> Value:
         if isinstance(node, cst.Name):
@@ -371,9 +372,21 @@ class Resolver:
 
     def _name_value(self, node: cst.Name, scope: Scope) -> Value:
         bindings = self._local_bindings(node.value, scope)
-        if bindings is not None:
-            return _agree([self._binding_value(b, node.value) for b in bindings])
-        return self._global_value(self.index.qualify(self.entry, node.value))
+        if bindings is None:
+            return self._global_value(self.index.qualify(self.entry, node.value))
+        # Each local name is worked out once: `x = x + y` repeated would otherwise take
+        # exponential time. A name met again while it is being worked out is unknown.
+        key = id(bindings)
+        if key in self._names:
+            return self._names[key]
+        self._names[key] = None
+        values: list[Value] = []
+        for binding in bindings:
+            values.append(self._binding_value(binding, node.value))
+            if values[-1] is None:
+                break
+        self._names[key] = value = _agree(values)
+        return value
 
     def _global_value(self, qualname: str) -> Value:
         if qualname in LOGGER_OBJECTS:

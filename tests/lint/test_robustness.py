@@ -76,3 +76,20 @@ def test_positions_computed_per_statement_match_the_whole_module(relative: str) 
             ), node
             checked += 1
     assert checked > 1000
+
+
+def test_long_chains_of_reassignments_and_calls_are_analysed_quickly(
+    project: MakeProject,
+) -> None:
+    # Each of these took exponential time before values were worked out once per name and node.
+    reassigned = "\n".join("    x = x + email if x else email" for _ in range(40))
+    chained = "email" + ".strip()" * 200
+    root = project({
+        "app/uses.py": (
+            "from pii_guard import PIIStr\n\n"
+            f"def f(email: PIIStr):\n    x = email\n{reassigned}\n    print(x)\n"
+            f"    print({chained})\n"
+        ),
+    })
+    findings = check_file(root / "app" / "uses.py")
+    assert [f.code for f in findings] == ["PII005", "PII005"]
