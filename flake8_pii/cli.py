@@ -13,14 +13,11 @@ from typing import TextIO
 from flake8_pii import __version__
 from flake8_pii.config import ConfigError
 from flake8_pii.engine import FileResult, Projects, check_source
+from flake8_pii.files import python_files_under
 from flake8_pii.findings import Finding
 from flake8_pii.formats import FORMATS
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
-# Folders never worth walking into: environments, caches, build output, VCS data.
-SKIPPED_FOLDERS = frozenset(
-    {"__pycache__", "node_modules", "build", "dist", "site-packages", "venv", "env"}
-)
 _CODE_PREFIX = re.compile(r"^[A-Z]+[0-9]*$")
 
 
@@ -82,15 +79,7 @@ def python_files(paths: Sequence[str]) -> Iterator[str]:
             continue
         if not os.path.isdir(given):
             raise UsageError(f"{given}: no such file or folder")
-        for folder, subfolders, files in os.walk(given):
-            subfolders[:] = sorted(
-                d for d in subfolders
-                if not d.startswith(".") and d not in SKIPPED_FOLDERS and not d.endswith(
-                    ".egg-info")
-            )
-            for name in sorted(files):
-                if name.endswith((".py", ".pyi")):
-                    yield os.path.join(folder, name)
+        yield from python_files_under(given)
 
 
 def read_source(path: str) -> str:

@@ -145,9 +145,16 @@ def _check_source(
     if index.config.is_excluded(relative):
         return FileResult()
 
+    can_touch_pii = force or index.may_have_pii() or index.names_pii_type(
+        text.encode("utf-8", "surrogatepass")
+    )
+    if not can_touch_pii and tree is not None:
+        return FileResult()  # flake8 has parsed the file already and reports its own errors
     summary = _summary(index, text, tree)
     if summary.parse_error is not None:
         return FileResult(failure=_ast_failure(display_path, text, summary.parse_error))
+    if not can_touch_pii:
+        return FileResult()
     entry = index.set_source(path, text, summary)
     if not force and not index.module_matters(entry):
         return FileResult()

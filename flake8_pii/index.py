@@ -8,6 +8,7 @@ models, PII reachability) is worked out on demand and remembered for the life of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Literal
 
 from flake8_pii.cache import SummaryCache, content_key
 from flake8_pii.config import Config
+from flake8_pii.files import python_files_under
 from flake8_pii.summary import ModuleSummary, TypeRef, summarise_source
 
 # Generic types whose arguments are what the field holds: (one value) or (many values).
@@ -91,7 +93,34 @@ class ProjectIndex:
         self.source_roots = [r for r in (root / "src", root) if r.is_dir()]
         self._entries: dict[str, ModuleEntry | None] = {}
         self.summaries_parsed = 0
+        self._may_have_pii: bool | None = None
+        # Any use of a PII type, however imported or aliased, spells its name somewhere.
+        short_names = sorted({name.rsplit(".", 1)[-1] for name in config.pii_types})
+        self._pii_type_names = re.compile(
+            rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in short_names) + rb")\b"
+        )
         self._reset_derived()
+
+    def may_have_pii(self) -> bool:
+        """False when no Python file of the project names any PII type: then no model has PII
+        and no file can have a finding. A project-wide text search, done once per process,
+        stopping at the first file that names one; far cheaper than summarising every module
+        a file imports, which code bases that never touch PII would otherwise pay for.
+        """
+        if self._may_have_pii is None:
+            self._may_have_pii = False
+            for path in python_files_under(str(self.root)):
+                try:
+                    with open(path, "rb") as handle:
+                        if self.names_pii_type(handle.read()):
+                            self._may_have_pii = True
+                            break
+                except OSError:
+                    continue
+        return self._may_have_pii
+
+    def names_pii_type(self, source: bytes) -> bool:
+        return self._pii_type_names.search(source) is not None
 
     def _reset_derived(self) -> None:
         self._symbols: dict[str, Symbol] = {}

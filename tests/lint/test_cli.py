@@ -119,6 +119,28 @@ def test_unparsable_file_is_reported_once_and_the_run_goes_on(project: MakeProje
     assert "app/broken.py:1:7: cannot parse this file, skipped: SyntaxError" in stderr
 
 
+def test_unparsable_file_is_reported_in_a_project_without_pii(project: MakeProject) -> None:
+    root = project({"a.py": "x = 1\n", "b.py": "print 'hello'\n"})
+    status, lines, stderr = _check(root)
+    assert (status, lines) == (1, [])
+    assert "b.py:1:1: cannot parse this file, skipped: SyntaxError" in stderr
+
+
+def test_project_that_never_names_a_pii_type_is_not_indexed(project: MakeProject) -> None:
+    from flake8_pii.cli import check_paths
+    from flake8_pii.engine import Projects
+
+    root = project({
+        "app/models.py": "class Customer:\n    email: str\n",
+        "app/views.py": "from app.models import Customer\nCustomer.objects.get(email=1)\n",
+    })
+    projects = Projects(use_cache=False)
+    assert check_paths([str(root)], projects=projects) == ([], 0)
+    (index,) = projects._indexes.values()
+    assert not index.may_have_pii()
+    assert list(index.entries()) == []
+
+
 def test_unknown_config_key_is_a_usage_error(project: MakeProject) -> None:
     root = project({
         "pyproject.toml": "[tool.pii_guard]\npii_types = ['x.Y']\n",
