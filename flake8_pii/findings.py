@@ -117,3 +117,13 @@ class Finding:
     message: str
     subject: str = ""
     statement: str = ""
+
+
+@dataclass(frozen=True)
+class ParseFailure:
+    """A file that could not be parsed; reported once, and the run goes on."""
+
+    path: str
+    line: int
+    column: int
+    message: str

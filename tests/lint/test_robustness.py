@@ -53,7 +53,7 @@ def test_positions_computed_per_statement_match_the_whole_module(relative: str) 
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from flake8_pii.engine import _Locator
+    from flake8_pii.analysis import _Locator
 
     path = STDLIB / relative
     if not path.is_file():

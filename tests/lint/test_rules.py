@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_pii.engine import RULE_CLASSES
+from flake8_pii.analysis import RULE_CLASSES
 from flake8_pii.rules import Invalid, Valid
 from tests.lint.conftest import check_file, snippet_project
 
