@@ -24,6 +24,7 @@ from flake8_pii.summary import ModuleSummary, summarise_tree
 _DEEP_STACK_BYTES = 512 * 1024 * 1024
 _DEEP_RECURSION_LIMIT = 1_000_000
 
+
 @dataclass
 class FileResult:
     findings: list[Finding] = field(default_factory=list)
