@@ -13,6 +13,30 @@ from flake8_pii.index import ProjectIndex
 from flake8_pii.project import find_root
 from tests.support.executables import installed_script
 
+# A model in one file and two modules that query it from another: the smallest cross-file project.
+CUSTOMER_MODELS = """\
+from pii_guard import PIIModel, PIIStr
+
+
+class Customer(PIIModel):
+    id: int
+    email: PIIStr
+"""
+FILTER_ON_EMAIL = """\
+from app.models import Customer
+
+
+def find(address: str) -> object:
+    return Customer.objects.filter(email=address).first()
+"""
+FILTER_ON_ID = """\
+from app.models import Customer
+
+
+def find(customer_id: int) -> object:
+    return Customer.objects.filter(id=customer_id).first()
+"""
+
 
 def write_project(root: Path, files: dict[str, str]) -> Path:
     """A project under `root` (with a pyproject.toml unless given) holding `files`."""

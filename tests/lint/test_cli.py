@@ -8,42 +8,26 @@ from pathlib import Path
 
 import jsonschema
 
-from tests.lint.conftest import run_tool, write_project
+from tests.lint.conftest import (
+    CUSTOMER_MODELS,
+    FILTER_ON_EMAIL,
+    FILTER_ON_ID,
+    run_tool,
+    write_project,
+)
 
-MODELS = """
-from pii_guard import PIIModel, PIIStr
-
-
-class Customer(PIIModel):
-    id: int
-    email: PIIStr
-"""
-BAD = """
-from app.models import Customer
-
-
-def find(address: str) -> object:
-    return Customer.objects.filter(email=address).first()
-"""
-GOOD = """
-from app.models import Customer
-
-
-def find(customer_id: int) -> object:
-    return Customer.objects.filter(id=customer_id).first()
-"""
 REPOSITORY = Path(__file__).resolve().parents[2]
 SCHEMA = REPOSITORY / "tests" / "fixtures" / "sarif-schema-2.1.0.json"
 
 
 def _shop(root: Path, **extra: str) -> Path:
-    files = {"app/__init__.py": "", "app/models.py": MODELS, "app/bad.py": BAD}
+    files = {"app/__init__.py": "", "app/models.py": CUSTOMER_MODELS, "app/bad.py": FILTER_ON_EMAIL}
     files.update(extra)
     return write_project(root, files)
 
 
 def test_findings_exit_1_and_clean_code_exits_0(tmp_path: Path) -> None:
-    root = _shop(tmp_path, **{"app/good.py": GOOD})
+    root = _shop(tmp_path, **{"app/good.py": FILTER_ON_ID})
     bad = run_tool("pii-guard", "check", "app/bad.py", cwd=root)
     assert bad.returncode == 1
     assert bad.stdout.startswith("app/bad.py:5:36: PII001 filter on PII field Customer.email")
@@ -137,12 +121,12 @@ def test_baseline_hides_recorded_findings_but_not_new_ones(tmp_path: Path) -> No
 
 
 def test_warm_cache_gives_the_same_findings_and_follows_model_changes(tmp_path: Path) -> None:
-    root = _shop(tmp_path, **{"app/good.py": GOOD})
+    root = _shop(tmp_path, **{"app/good.py": FILTER_ON_ID})
     cold = run_tool("pii-guard", "check", "app", cwd=root).stdout
     assert (root / ".pii_guard_cache").is_dir()
     assert run_tool("pii-guard", "check", "app", cwd=root).stdout == cold
     # the model file changes: email is no longer PII, so the finding must go
-    (root / "app" / "models.py").write_text(MODELS.replace("email: PIIStr", "email: str"))
+    (root / "app" / "models.py").write_text(CUSTOMER_MODELS.replace("email: PIIStr", "email: str"))
     assert run_tool("pii-guard", "check", "app", cwd=root).stdout == ""
     shutil.rmtree(root / ".pii_guard_cache")
     assert run_tool("pii-guard", "check", "app", cwd=root).stdout == ""

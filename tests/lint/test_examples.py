@@ -29,8 +29,9 @@ def _reported(output: str) -> set[tuple[str, int, str]]:
 
 
 def test_check_reports_every_marked_mistake_and_nothing_else() -> None:
-    result = run_tool("pii-guard", "check", "--exit-zero", "--no-cache", "examples/",
-                      cwd=REPOSITORY)
+    result = run_tool(
+        "pii-guard", "check", "--exit-zero", "--no-cache", "examples/", cwd=REPOSITORY
+    )
     assert result.returncode == 0, result.stderr
     marked = _marked()
     assert {code for _, _, code in marked} == {"PII001", "PII002", "PII003", "PII004", "PII005"}

@@ -8,34 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.lint.conftest import CUSTOMER_MODELS, FILTER_ON_EMAIL, FILTER_ON_ID
 from tests.support.executables import installed_script
 
 CHECKOUT = Path(__file__).resolve().parents[2]
-
-MODELS = """\
-from pii_guard import PIIModel, PIIStr
-
-
-class Customer(PIIModel):
-    id: int
-    email: PIIStr
-"""
-
-BAD = """\
-from app.models import Customer
-
-
-def find(address: str) -> object:
-    return Customer.objects.filter(email=address).first()
-"""
-
-GOOD = """\
-from app.models import Customer
-
-
-def find(customer_id: int) -> object:
-    return Customer.objects.filter(id=customer_id).first()
-"""
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -48,9 +24,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (repo / "app").mkdir(parents=True)
     (repo / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0"\n')
     (repo / "app" / "__init__.py").write_text("")
-    (repo / "app" / "models.py").write_text(MODELS)
-    (repo / "app" / "bad.py").write_text(BAD)
-    (repo / "app" / "good.py").write_text(GOOD)
+    (repo / "app" / "models.py").write_text(CUSTOMER_MODELS)
+    (repo / "app" / "bad.py").write_text(FILTER_ON_EMAIL)
+    (repo / "app" / "good.py").write_text(FILTER_ON_ID)
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init")
