@@ -61,10 +61,6 @@ class Excluder:
         return any(self._glob.match(candidate) for candidate in candidates)
 
 
-def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
-    return Excluder(patterns)(relative)
-
-
 def python_files(top: Path, root: Path, exclude: Sequence[str]) -> Iterator[Path]:
     """Every .py file below `top`, skipping excluded and hidden folders, in a stable order."""
     excluded = Excluder((*DEFAULT_EXCLUDE, *exclude))

@@ -418,6 +418,15 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def last_name(node: cst.BaseExpression) -> str:
+    """The name a callee is spelled with last: `Q` for `Q` and for `models.Q`; "" otherwise."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return ""
+
+
 def _operands(node: cst.BinaryOperation) -> Iterator[cst.BaseExpression]:
     for side in (node.left, node.right):
         if isinstance(side, cst.BinaryOperation) and isinstance(

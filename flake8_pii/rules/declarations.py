@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from flake8_pii.index import ModelInfo
+from flake8_pii.resolve import last_name
 from flake8_pii.rules.base import Context, Invalid, Rule
 
 
@@ -104,7 +105,7 @@ def _unique_constraints(node: cst.BaseExpression) -> Iterator[tuple[str, cst.Bas
         return
     for element in node.elements:
         call = element.value
-        if not isinstance(call, cst.Call) or _callee_name(call.func) != "UniqueConstraint":
+        if not isinstance(call, cst.Call) or last_name(call.func) != "UniqueConstraint":
             continue
         name = "(unnamed)"
         fields: cst.BaseExpression | None = None
@@ -119,11 +120,3 @@ def _unique_constraints(node: cst.BaseExpression) -> Iterator[tuple[str, cst.Bas
                 fields = arg.value
         if fields is not None:
             yield name, fields
-
-
-def _callee_name(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    return ""

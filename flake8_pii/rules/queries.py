@@ -11,7 +11,7 @@ import libcst as cst
 
 from flake8_pii.index import ModelInfo
 from flake8_pii.paths import pii_in_path
-from flake8_pii.resolve import ModelClass, Query
+from flake8_pii.resolve import ModelClass, Query, last_name
 from flake8_pii.rules.base import Context, Invalid, Rule
 
 ORDERING_METHODS = frozenset({"order_by", "aorder_by"})
@@ -114,14 +114,6 @@ def _q_lookups(node: cst.BaseExpression, context: Context) -> Iterator[tuple[cst
         yield from _q_lookups(node.expression, context)
     elif isinstance(node, cst.Call):
         name = context.resolver.qualified_name(node.func)
-        short = (name or "").rpartition(".")[2] or _short_name(node.func)
+        short = (name or "").rpartition(".")[2] or last_name(node.func)
         if short in Q_NAMES:
             yield from _lookups(node, context)
-
-
-def _short_name(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    return ""
