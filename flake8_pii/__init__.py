@@ -53,14 +53,16 @@ class PIIChecker:
         }
 
     def run(self) -> Iterator[tuple[int, int, str, type[PIIChecker]]]:
-        from flake8_pii.config import load_settings
-        from flake8_pii.engine import analyse_source
-        from flake8_pii.index import project_index
-        from flake8_pii.project import find_root
+        # Imported here, and the full pass only for modules that can lead to PII: flake8 loads
+        # every plugin on every run, and most files of most projects never touch PII.
+        from flake8_pii.index import index_for_file
 
         path = Path(self._filename if self._filename not in ("stdin", "-") else "stdin.py")
-        root = find_root(path)
-        settings = load_settings(root).extended(**self.extra)
-        result = analyse_source("".join(self._lines), str(path), project_index(root, settings))
-        for finding in result.findings:
+        index = index_for_file(path, self.extra)
+        text = "".join(self._lines)
+        if not index.mentions_pii(text):
+            return
+        from flake8_pii.engine import analyse_source
+
+        for finding in analyse_source(text, str(path), index).findings:
             yield finding.line, finding.column - 1, finding.message, type(self)

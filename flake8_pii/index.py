@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 from flake8_pii.config import Settings, load_settings
 from flake8_pii.project import find_root, module_name, python_files
 from flake8_pii.summary import ClassSummary, ModuleSummary, summarise
+from flake8_pii.words import WordSearch
 
 CACHE_DIR = ".pii_guard_cache"
 INDEX_CACHE_FILE = "index-v2.json"
@@ -99,12 +99,14 @@ class ProjectIndex:
             cached = {}
         old_files: dict[str, Any] = cached.get("files", {})
         stats: dict[str, tuple[int, int]] = {}
+        inside_root = len(os.path.join(str(root), ""))
         for path in python_files(root, root, settings.exclude):
             try:
-                stat = path.stat()
+                stat = os.stat(path)
             except OSError:
                 continue
-            stats[path.relative_to(root).as_posix()] = (stat.st_mtime_ns, stat.st_size)
+            relative = str(path)[inside_root:].replace(os.sep, "/")
+            stats[relative] = (stat.st_mtime_ns, stat.st_size)
         if set(stats) == set(old_files) and all(
             (old_files[rel]["mtime"], old_files[rel]["size"]) == stat for rel, stat in stats.items()
         ):
@@ -138,12 +140,12 @@ class ProjectIndex:
         return frozenset(words)
 
     @cached_property
-    def trigger_pattern(self) -> re.Pattern[str]:
-        return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, self.triggers))) + r")\b")
+    def trigger_search(self) -> WordSearch:
+        return WordSearch(self.triggers)
 
     def mentions_pii(self, text: str) -> bool:
         """The cheap first test of a module: does its text name anything that leads to PII?"""
-        return self.trigger_pattern.search(text) is not None
+        return self.trigger_search.in_text(text)
 
     def known_summary(self, module: str, text: str) -> ModuleSummary | None:
         """The indexed summary of `module` when `text` is exactly what was indexed."""
@@ -389,8 +391,8 @@ def _scan(
             summary = ModuleSummary.from_json(entry["summary"])
             summaries.setdefault(summary.module, summary)
         words = ProjectIndex(root, settings, summaries).triggers
-        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
-        found = [rel for rel, data in texts.items() if pattern.search(data)]
+        search = WordSearch(words)
+        found = [rel for rel, data in texts.items() if search.in_bytes(data)]
         if not found:
             break
         for relative in found:

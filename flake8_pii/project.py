@@ -67,22 +67,21 @@ def python_files(top: Path, root: Path, exclude: Sequence[str]) -> Iterator[Path
     if top.is_file():
         yield top
         return
+    # Plain strings, not Path objects: the index walks whole trees on a cold start.
+    prefix = os.path.join(str(root), "")
+
+    def relative(path: str) -> str:
+        inside = path[len(prefix) :] if path.startswith(prefix) else path
+        return inside.replace(os.sep, "/")
+
     for folder, dirs, files in os.walk(top):
-        here = Path(folder)
-        kept = []
-        for name in sorted(dirs):
-            relative = _relative(here / name, root)
-            if name.startswith(".") or excluded(relative):
-                continue
-            kept.append(name)
-        dirs[:] = kept
+        dirs[:] = [
+            name
+            for name in sorted(dirs)
+            if not name.startswith(".") and not excluded(relative(os.path.join(folder, name)))
+        ]
         for name in sorted(files):
-            if name.endswith(".py") and not excluded(_relative(here / name, root)):
-                yield here / name
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                if not excluded(relative(path)):
+                    yield Path(path)
