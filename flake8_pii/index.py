@@ -27,6 +27,9 @@ from flake8_pii.summary import ClassSummary, ModuleSummary, summarise
 CACHE_DIR = ".pii_guard_cache"
 INDEX_CACHE_FILE = "index-v2.json"
 
+# A star import re-exports names without spelling them, so no trigger word shows in its text.
+_STAR_IMPORT = re.compile(rb"\bimport\s*\*")
+
 # Subscripted types whose arguments are looked into for PII types and models.
 _WRAPPERS = frozenset({"Optional", "Union", "Annotated", "Required", "NotRequired", "Final"})
 
@@ -388,9 +391,16 @@ def _scan(
         for entry in files.values():
             summary = ModuleSummary.from_json(entry["summary"])
             summaries.setdefault(summary.module, summary)
-        words = ProjectIndex(root, settings, summaries).triggers
+        index = ProjectIndex(root, settings, summaries)
+        words = index.triggers
         pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
-        found = [rel for rel, data in texts.items() if pattern.search(data)]
+        # once there is a model to re-export, a star import may re-export it
+        stars = bool(index.reaching_pii)
+        found = [
+            rel
+            for rel, data in texts.items()
+            if pattern.search(data) or (stars and _STAR_IMPORT.search(data))
+        ]
         if not found:
             break
         for relative in found:
