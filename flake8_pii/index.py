@@ -240,6 +240,23 @@ class ProjectIndex:
             return None
         return ModelInfo(qualified, cls.name, fields)
 
+    def _is_model(self, qualified: str, _seen: frozenset[str] = frozenset()) -> bool:
+        """Whether a class is a model, answered without building it: models that refer to each
+        other (`Customer.orders` and `Order.customer`) ask this of a model still being built."""
+        if self._models.get(qualified) is not None:
+            return True
+        cls = self.class_summary(qualified)
+        if cls is None or qualified in _seen:
+            return False
+        if cls.fields:
+            return True
+        module = self.modules[qualified.rpartition(".")[0]]
+        for base in cls.bases:
+            base_name = self.qualify(module, base.split("[")[0])
+            if base_name is not None and self._is_model(base_name, _seen | {qualified}):
+                return True
+        return False
+
     def _annotation_facts(
         self, module: ModuleSummary, annotation: str
     ) -> tuple[bool, str | None, bool]:
@@ -284,7 +301,7 @@ class ProjectIndex:
                 return False, None, False
             if self.is_pii_type(qualified):
                 return True, None, False
-            if self.class_summary(qualified) is not None and self.model(qualified) is not None:
+            if self._is_model(qualified):
                 return False, qualified, in_container
         return False, None, False
 
