@@ -180,7 +180,8 @@ class ProjectIndex:
         target = summary.imports.get(attr)
         if target is not None and target != qualified:
             return self.resolve(target, _depth + 1)
-        for star in summary.star_imports:
+        # a later star import rebinds what an earlier one bound
+        for star in reversed(summary.star_imports):
             candidate = self.resolve(f"{star}.{attr}", _depth + 1)
             if self.class_summary(candidate) is not None or candidate in self.settings.pii_types:
                 return candidate
@@ -194,7 +195,7 @@ class ProjectIndex:
         elif head in summary.classes:
             base = f"{summary.module}.{head}"
         else:
-            for star in summary.star_imports:
+            for star in reversed(summary.star_imports):
                 candidate = self.resolve(f"{star}.{head}")
                 if self.class_summary(candidate) or candidate in self.settings.pii_types:
                     base = candidate
