@@ -319,6 +319,46 @@ def test_model_reexported_through_a_chain_of_packages(
     assert found(root / "services/mail.py") == flagged_email(imports)
 
 
+LEGACY = """\
+from pii_guard import PIIModel
+
+
+class Customer(PIIModel):
+    id: int
+    email: str
+"""
+
+
+@pytest.mark.parametrize(
+    ("stars", "flagged"),
+    [
+        ("from .legacy import *\nfrom .people import *", True),
+        ("from .people import *\nfrom .legacy import *", False),
+    ],
+    ids=["pii-model-last", "plain-model-last"],
+)
+def test_later_star_import_rebinds_a_name_an_earlier_one_bound(
+    tmp_path: Path, stars: str, flagged: bool
+) -> None:
+    body = '    Customer.objects.filter(email="a")\n'
+    imports = "from app.models import Customer"
+    root = write_project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/models/__init__.py": stars,
+            "app/models/legacy.py": LEGACY,
+            "app/models/people.py": CUSTOMERS,
+            "app/services.py": service(imports, body),
+            # the same star imports in the module that queries
+            "app/models/queries.py": service(stars, body),
+        },
+    )
+    for where, lines in (("app/services.py", imports), ("app/models/queries.py", stars)):
+        expected = [("PII001", body_line(lines, 1), "Customer.email")] if flagged else []
+        assert found(root / where) == expected, where
+
+
 def test_model_reexported_under_another_name(tmp_path: Path) -> None:
     imports = "from app.models import Client, Lead"
     body = """\
