@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ from flake8_pii.words import WordSearch
 
 CACHE_DIR = ".pii_guard_cache"
 INDEX_CACHE_FILE = "index-v2.json"
+
+# A star import re-exports names without spelling them, so no trigger word shows in its text.
+_STAR_IMPORT = re.compile(rb"\bimport\s*\*")
 
 # Subscripted types whose arguments are looked into for PII types and models.
 _WRAPPERS = frozenset({"Optional", "Union", "Annotated", "Required", "NotRequired", "Final"})
@@ -179,7 +183,8 @@ class ProjectIndex:
         target = summary.imports.get(attr)
         if target is not None and target != qualified:
             return self.resolve(target, _depth + 1)
-        for star in summary.star_imports:
+        # a later star import rebinds what an earlier one bound
+        for star in reversed(summary.star_imports):
             candidate = self.resolve(f"{star}.{attr}", _depth + 1)
             if self.class_summary(candidate) is not None or candidate in self.settings.pii_types:
                 return candidate
@@ -193,7 +198,7 @@ class ProjectIndex:
         elif head in summary.classes:
             base = f"{summary.module}.{head}"
         else:
-            for star in summary.star_imports:
+            for star in reversed(summary.star_imports):
                 candidate = self.resolve(f"{star}.{head}")
                 if self.class_summary(candidate) or candidate in self.settings.pii_types:
                     base = candidate
@@ -239,6 +244,23 @@ class ProjectIndex:
             return None
         return ModelInfo(qualified, cls.name, fields)
 
+    def _is_model(self, qualified: str, _seen: frozenset[str] = frozenset()) -> bool:
+        """Whether a class is a model, answered without building it: models that refer to each
+        other (`Customer.orders` and `Order.customer`) ask this of a model still being built."""
+        if self._models.get(qualified) is not None:
+            return True
+        cls = self.class_summary(qualified)
+        if cls is None or qualified in _seen:
+            return False
+        if cls.fields:
+            return True
+        module = self.modules[qualified.rpartition(".")[0]]
+        for base in cls.bases:
+            base_name = self.qualify(module, base.split("[")[0])
+            if base_name is not None and self._is_model(base_name, _seen | {qualified}):
+                return True
+        return False
+
     def _annotation_facts(
         self, module: ModuleSummary, annotation: str
     ) -> tuple[bool, str | None, bool]:
@@ -283,7 +305,7 @@ class ProjectIndex:
                 return False, None, False
             if self.is_pii_type(qualified):
                 return True, None, False
-            if self.class_summary(qualified) is not None and self.model(qualified) is not None:
+            if self._is_model(qualified):
                 return False, qualified, in_container
         return False, None, False
 
@@ -390,9 +412,15 @@ def _scan(
         for entry in files.values():
             summary = ModuleSummary.from_json(entry["summary"])
             summaries.setdefault(summary.module, summary)
-        words = ProjectIndex(root, settings, summaries).triggers
-        search = WordSearch(words)
-        found = [rel for rel, data in texts.items() if search.in_bytes(data)]
+        index = ProjectIndex(root, settings, summaries)
+        search = WordSearch(index.triggers)
+        # once there is a model to re-export, a star import may re-export it
+        stars = bool(index.reaching_pii)
+        found = [
+            rel
+            for rel, data in texts.items()
+            if search.in_bytes(data) or (stars and _STAR_IMPORT.search(data))
+        ]
         if not found:
             break
         for relative in found:
