@@ -19,7 +19,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from flake8_pii.findings import RULES, Finding
 from flake8_pii.index import CACHE_DIR, ModelInfo, ProjectIndex, content_hash, read_json, write_json
-from flake8_pii.noqa import is_silenced, noqa_lines
+from flake8_pii.noqa import noqa_comments, silenced_by
 from flake8_pii.project import module_name
 from flake8_pii.resolve import AnnotationOf, IterationOf, ModelClass, Resolver
 from flake8_pii.rules.base import Context, Rule
@@ -28,7 +28,7 @@ from flake8_pii.rules.logging import LoggingRule
 from flake8_pii.rules.queries import QueryRule
 from flake8_pii.summary import ModuleSummary, summarise
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 ALL_RULES: tuple[type[Rule], ...] = (QueryRule, DeclarationRule, LoggingRule)
 
 
@@ -125,13 +125,13 @@ def _run_rules(
     resolver = Resolver(index, summary, module)
     walker = _Walker(resolver, [rule() for rule in ALL_RULES])
     module.visit(walker)
-    silenced = noqa_lines(text.splitlines(keepends=True))
+    noqa = noqa_comments(text)
     findings = []
     for node, code, parts, statement in walker.reports:
         where: CodeRange = positions[node]
         span: CodeRange = positions[statement]
         line = where.start.line
-        if is_silenced(code, (line, span.start.line, span.end.line), silenced) is not None:
+        if silenced_by(code, (line, span.start.line, span.end.line), noqa) is not None:
             continue
         findings.append(
             Finding(
