@@ -17,6 +17,11 @@ class PIIChecker:
     It analyses the text flake8 hands it (`lines`), not the file on disk, and finds the project
     from the file name, so editors that lint an unsaved buffer over standard input with
     `--stdin-display-name` get findings for what is on screen.
+
+    It does not report unused noqa codes (PII100): under flake8, noqa is flake8's to apply and
+    judge, after the plugin has returned and with options the plugin never sees
+    (`--disable-noqa`, per-file ignores), and every code of every plugin shares one comment, so
+    a tool-wide checker is the place for it. `pii-guard check` reports PII100.
     """
 
     name = "flake8-pii"

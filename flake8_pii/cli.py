@@ -47,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check Python files and folders (default: the current folder)",
         description="Report PII fields used in query filters (PII001), ordering (PII002), "
-        "primary keys (PII003), unique constraints (PII004), and PII values passed to log "
-        "calls (PII005).",
+        "primary keys (PII003), unique constraints (PII004), PII values passed to log "
+        "calls (PII005), and noqa comments naming PII codes that silence nothing (PII100).",
     )
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     check.add_argument("--format", choices=FORMATS, default="text", help="output format")

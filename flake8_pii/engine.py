@@ -3,7 +3,8 @@
 The cheap decision comes first: a module that defines no model with PII, declares no keys and
 imports nothing that leads to a model with PII cannot have a finding, and is never parsed with
 libcst. The findings of a module that is analysed are cached, keyed on its text, the summaries of
-every project module it imports (transitively) and the settings.
+every project module it imports (transitively) and the settings; the cache always holds its
+unused-noqa findings (PII100), which only callers that ask for them get.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from flake8_pii.findings import RULES, Finding
+from flake8_pii.findings import RULES, UNUSED_NOQA, Finding
 from flake8_pii.index import CACHE_DIR, ModelInfo, ProjectIndex, content_hash, read_json, write_json
-from flake8_pii.noqa import is_silenced, noqa_lines
+from flake8_pii.noqa import noqa_comments, silenced_by
 from flake8_pii.project import module_name
 from flake8_pii.resolve import AnnotationOf, IterationOf, ModelClass, Resolver
 from flake8_pii.rules.base import Context, Rule
@@ -27,8 +28,9 @@ from flake8_pii.rules.declarations import DeclarationRule
 from flake8_pii.rules.logging import LoggingRule
 from flake8_pii.rules.queries import QueryRule
 from flake8_pii.summary import ModuleSummary, summarise
+from flake8_pii.unused_noqa import mentions_our_codes, unused_noqa
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 ALL_RULES: tuple[type[Rule], ...] = (QueryRule, DeclarationRule, LoggingRule)
 
 
@@ -46,14 +48,30 @@ def analyse_source(
     index: ProjectIndex,
     use_cache: bool = True,
     check_syntax: bool = False,
+    report_unused_noqa: bool = False,
 ) -> FileResult:
     """Findings for `text`, the content of `path` (which need not be saved to disk).
 
     `check_syntax` reports a file that does not parse even when it names nothing that leads
     to PII (flake8 reports those itself as E999; the command line must say so itself).
+    `report_unused_noqa` adds PII100 findings for noqa codes of ours that silenced nothing.
     """
+    result = _analyse(text, path, index, use_cache, check_syntax, report_unused_noqa)
+    if report_unused_noqa:
+        return result
+    return FileResult(tuple(f for f in result.findings if f.code != UNUSED_NOQA), result.error)
+
+
+def _analyse(
+    text: str,
+    path: str,
+    index: ProjectIndex,
+    use_cache: bool,
+    check_syntax: bool,
+    report_unused_noqa: bool,
+) -> FileResult:
     if not index.mentions_pii(text):
-        return FileResult(error=_syntax_error(text, path) if check_syntax else None)
+        return _nothing_to_find(text, path, check_syntax, report_unused_noqa)
     absolute = Path(path).resolve()
     name, is_package = module_name(index.root, absolute)
     summary = index.known_summary(name, text)
@@ -64,7 +82,7 @@ def analyse_source(
         summary = summarise(ast.parse(text, filename=path), name, is_package)
     index = index.with_module(summary)
     if not can_have_findings(summary, index):
-        return FileResult()
+        return _nothing_to_find(text, path, check_syntax, report_unused_noqa)
     cache_file = None
     if use_cache:
         key = content_hash(
@@ -91,6 +109,23 @@ def analyse_source(
     if cache_file is not None:
         write_json(cache_file, {"findings": [_finding_to_json(f) for f in findings]})
     return FileResult(tuple(findings))
+
+
+def _nothing_to_find(
+    text: str, path: str, check_syntax: bool, report_unused_noqa: bool
+) -> FileResult:
+    """The result for a file that cannot have a finding: any noqa code of ours in it is unused.
+
+    Cheap on purpose, since most files of a project end here: the noqa comments are tokenized
+    only when a text search finds one naming our family.
+    """
+    judge = report_unused_noqa and mentions_our_codes(text)
+    error = _syntax_error(text, path) if check_syntax or judge else None
+    if error is not None:
+        return FileResult(error=error if check_syntax else None)
+    if not judge:
+        return FileResult()
+    return FileResult(tuple(unused_noqa(path, text, noqa_comments(text), used=frozenset())))
 
 
 def _syntax_error(text: str, path: str) -> str | None:
@@ -125,13 +160,17 @@ def _run_rules(
     resolver = Resolver(index, summary, module)
     walker = _Walker(resolver, [rule() for rule in ALL_RULES])
     module.visit(walker)
-    silenced = noqa_lines(text.splitlines(keepends=True))
+    noqa = noqa_comments(text)
     findings = []
+    used: set[tuple[int, str]] = set()
     for node, code, parts, statement in walker.reports:
         where: CodeRange = positions[node]
         span: CodeRange = positions[statement]
         line = where.start.line
-        if is_silenced(code, (line, span.start.line, span.end.line), silenced) is not None:
+        silenced = silenced_by(code, (line, span.start.line, span.end.line), noqa)
+        if silenced is not None:
+            comment, codes = silenced
+            used.update((comment.line, c) for c in codes)
             continue
         findings.append(
             Finding(
@@ -144,6 +183,7 @@ def _run_rules(
                 statement=resolver.code(statement).strip(),
             )
         )
+    findings.extend(unused_noqa(path, text, noqa, used))
     return sorted(set(findings))
 
 

@@ -9,17 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DOCS_BASE_URL = "https://github.com/pii-guard/pii-guard/blob/main/docs/rules"
+FAMILY = "PII"
+UNUSED_NOQA = "PII100"
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One code of the catalogue: what it is called, what it says, where its page is."""
+    """One code of the catalogue: what it is called, what it says, where its page is.
+
+    `level` and `tags` describe it in SARIF: a misuse of PII is an error, a stale comment is not.
+    """
 
     code: str
     name: str
     summary: str
     why: str
     template: str
+    level: str = "error"
+    tags: tuple[str, ...] = ("security", "privacy")
 
     @property
     def help_uri(self) -> str:
@@ -96,6 +103,21 @@ RULES: dict[str, Rule] = {
                 "PII value {subject} passed to {sink}: logs keep plaintext; "
                 "log a non-identifying id or a masked value instead"
             ),
+        ),
+        Rule(
+            code=UNUSED_NOQA,
+            name="unused-noqa",
+            summary="A noqa comment names a PII code that silences nothing.",
+            why=(
+                "A suppression with nothing to suppress hides no finding today, but silently "
+                "hides the next real one written on that statement."
+            ),
+            template=(
+                "unused noqa for {subject}: no {subject} finding here to silence; "
+                "remove {subject} from the comment"
+            ),
+            level="warning",
+            tags=("maintainability",),
         ),
     )
 }

@@ -78,7 +78,9 @@ def check_paths(paths: Sequence[str], use_cache: bool = True) -> RunResult:
             result.errors.append(FileError(display, f"cannot read the file: {reason}"))
             continue
         index = project_index(root, settings_by_root[root], use_cache=use_cache)
-        analysed = analyse_source(text, display, index, use_cache=use_cache, check_syntax=True)
+        analysed = analyse_source(
+            text, display, index, use_cache=use_cache, check_syntax=True, report_unused_noqa=True
+        )
         if analysed.error is not None:
             result.errors.append(FileError(display, analysed.error))
         result.findings.extend(analysed.findings)

@@ -26,8 +26,8 @@ def _rule_descriptor(code: str) -> dict[str, Any]:
             "markdown": f"{rule.why}\n\nSee [{rule.code}]({rule.help_uri}).",
         },
         "helpUri": rule.help_uri,
-        "defaultConfiguration": {"level": "error"},
-        "properties": {"tags": ["security", "privacy"], "precision": "high"},
+        "defaultConfiguration": {"level": rule.level},
+        "properties": {"tags": list(rule.tags), "precision": "high"},
     }
 
 
@@ -52,7 +52,7 @@ def build_sarif(
             {
                 "ruleId": finding.code,
                 "ruleIndex": index_of[finding.code],
-                "level": "error",
+                "level": RULES[finding.code].level,
                 "message": {"text": finding.message},
                 "locations": [
                     {

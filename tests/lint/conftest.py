@@ -50,10 +50,11 @@ def write_project(root: Path, files: dict[str, str]) -> Path:
 
 
 def check_file(path: Path) -> list[Finding]:
-    """The findings for one file, with a fresh index of its project and no cache."""
+    """The findings `pii-guard check` reports for one file, with a fresh index and no cache."""
     root = find_root(path)
     index = ProjectIndex.build(root, load_settings(root), use_cache=False)
-    result = analyse_source(path.read_text(encoding="utf-8"), str(path), index, use_cache=False)
+    text = path.read_text(encoding="utf-8")
+    result = analyse_source(text, str(path), index, use_cache=False, report_unused_noqa=True)
     assert result.error is None, result.error
     return list(result.findings)
 
