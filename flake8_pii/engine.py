@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from flake8_pii.findings import RULES, UNUSED_NOQA, Finding
 from flake8_pii.index import CACHE_DIR, ModelInfo, ProjectIndex, content_hash, read_json, write_json
 from flake8_pii.noqa import noqa_comments, silenced_by
+from flake8_pii.positions import Locator
 from flake8_pii.project import module_name
 from flake8_pii.resolve import AnnotationOf, IterationOf, ModelClass, Resolver
 from flake8_pii.rules.base import Context, Rule
@@ -29,7 +29,10 @@ from flake8_pii.rules.logging import LoggingRule
 from flake8_pii.rules.queries import QueryRule
 from flake8_pii.summary import ModuleSummary, summarise
 from flake8_pii.unused_noqa import mentions_our_codes, unused_noqa
+from flake8_pii.walk import walk
 
+# Where a report is, for the Locator: module-level statement, innermost statement, its blocks.
+Where = tuple[cst.CSTNode, cst.CSTNode | None, tuple[cst.IndentedBlock, ...]]
 ENGINE_VERSION = "2"
 ALL_RULES: tuple[type[Rule], ...] = (QueryRule, DeclarationRule, LoggingRule)
 
@@ -155,19 +158,20 @@ def can_have_findings(summary: ModuleSummary, index: ProjectIndex) -> bool:
 def _run_rules(
     module: cst.Module, text: str, path: str, summary: ModuleSummary, index: ProjectIndex
 ) -> list[Finding]:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
     resolver = Resolver(index, summary, module)
     walker = _Walker(resolver, [rule() for rule in ALL_RULES])
-    module.visit(walker)
+    # one module-level statement at a time, so that each report knows which one holds it
+    for statement_at_top in module.body:
+        walker.top = statement_at_top
+        walk(statement_at_top, walker)
+    locate = Locator(module, text)
     noqa = noqa_comments(text)
     findings = []
     used: set[tuple[int, str]] = set()
-    for node, code, parts, statement in walker.reports:
-        where: CodeRange = positions[node]
-        span: CodeRange = positions[statement]
-        line = where.start.line
-        silenced = silenced_by(code, (line, span.start.line, span.end.line), noqa)
+    for node, code, parts, statement, where in walker.reports:
+        line, column, _ = locate(node, *where)
+        first, _, last = locate(statement, *where)
+        silenced = silenced_by(code, (line, first, last), noqa)
         if silenced is not None:
             comment, codes = silenced
             used.update((comment.line, c) for c in codes)
@@ -176,7 +180,7 @@ def _run_rules(
             Finding(
                 path=path,
                 line=line,
-                column=where.start.column + 1,
+                column=column,
                 code=code,
                 message=RULES[code].message(**parts),
                 subject=parts.get("subject", ""),
@@ -187,18 +191,21 @@ def _run_rules(
     return sorted(set(findings))
 
 
-class _Walker(cst.CSTVisitor):
+class _Walker:
     """One pass over the module: keeps the resolver's scopes current and calls the rules."""
 
     def __init__(self, resolver: Resolver, rules: Sequence[Rule]) -> None:
-        super().__init__()
         self.resolver = resolver
         self.rules = rules
         self.context = Context(resolver, self._report)
-        self.statements: list[cst.CSTNode] = []
+        # (statement, the statement holding it): a line of simple statements is both; for a
+        # compound statement it is the expression of its header (`if` test, `for` iterable)
+        self.statements: list[tuple[cst.CSTNode, cst.CSTNode]] = []
+        self.blocks: list[cst.IndentedBlock] = []
         # per enclosing class or function: the model of a class (None for functions)
         self.containers: list[tuple[str, ModelInfo | None]] = []
-        self.reports: list[tuple[cst.CSTNode, str, dict[str, str], cst.CSTNode]] = []
+        self.top: cst.CSTNode = resolver.module
+        self.reports: list[tuple[cst.CSTNode, str, dict[str, str], cst.CSTNode, Where]] = []
 
     def _report(
         self,
@@ -207,9 +214,11 @@ class _Walker(cst.CSTVisitor):
         parts: dict[str, str],
         statement: cst.CSTNode | None,
     ) -> None:
-        if statement is None:
-            statement = self.statements[-1] if self.statements else node
-        self.reports.append((node, code, parts, statement))
+        where: Where = (self.top, None, ())
+        if statement is None and self.statements:
+            statement, owner = self.statements[-1]
+            where = (self.top, owner, tuple(self.blocks))
+        self.reports.append((node, code, parts, statement or node, where))
 
     # classes and functions
 
@@ -269,7 +278,7 @@ class _Walker(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         self.resolver.bind_target(node.target, IterationOf(node.iter))
-        self.statements.append(node.iter)
+        self.statements.append((node.iter, node))
 
     def leave_For(self, original_node: cst.For) -> None:
         self.statements.pop()
@@ -283,25 +292,31 @@ class _Walker(cst.CSTVisitor):
     # statements, for what a finding's statement is and where its noqa may stand
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self.statements.append(node)
+        self.statements.append((node, node))
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.blocks.append(node)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        self.blocks.pop()
 
     def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
         self.statements.pop()
 
     def visit_If(self, node: cst.If) -> None:
-        self.statements.append(node.test)
+        self.statements.append((node.test, node))
 
     def leave_If(self, original_node: cst.If) -> None:
         self.statements.pop()
 
     def visit_While(self, node: cst.While) -> None:
-        self.statements.append(node.test)
+        self.statements.append((node.test, node))
 
     def leave_While(self, original_node: cst.While) -> None:
         self.statements.pop()
 
     def visit_With(self, node: cst.With) -> None:
-        self.statements.append(node.items[0].item)
+        self.statements.append((node.items[0].item, node))
 
     def leave_With(self, original_node: cst.With) -> None:
         self.statements.pop()

@@ -34,6 +34,8 @@ class Noqa:
 def noqa_comments(text: str) -> dict[int, Noqa]:
     """1-based line -> its `# noqa` comment, for comments only (never inside strings)."""
     result: dict[int, Noqa] = {}
+    if NOQA.search(text) is None:  # most files have none: skip tokenizing them
+        return result
     try:
         tokens = list(tokenize.generate_tokens(StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError):
