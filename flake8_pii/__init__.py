@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,8 +25,16 @@ class PIIChecker:
     extra: ClassVar[dict[str, list[str]]] = {}
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+        from flake8_pii.config import load_settings
+        from flake8_pii.project import find_root
+
         self._filename = filename
         self._lines = lines
+        self._path = Path(filename if filename not in ("stdin", "-") else "stdin.py")
+        self._root = find_root(self._path)
+        # Read here, not in run(): flake8 reports what a plugin's constructor raises (a broken
+        # [tool.pii_guard], named by file and key) as one critical error, without a traceback.
+        self._settings = load_settings(self._root).extended(**self.extra)
 
     @classmethod
     def add_options(cls, manager: Any) -> None:
@@ -53,14 +62,17 @@ class PIIChecker:
         }
 
     def run(self) -> Iterator[tuple[int, int, str, type[PIIChecker]]]:
-        from flake8_pii.config import load_settings
-        from flake8_pii.engine import analyse_source
+        from flake8_pii.engine import FileResult, analyse_source
         from flake8_pii.index import project_index
-        from flake8_pii.project import find_root
+        from flake8_pii.runner import internal_error
 
-        path = Path(self._filename if self._filename not in ("stdin", "-") else "stdin.py")
-        root = find_root(path)
-        settings = load_settings(root).extended(**self.extra)
-        result = analyse_source("".join(self._lines), str(path), project_index(root, settings))
+        try:
+            index = project_index(self._root, self._settings)
+            result = analyse_source("".join(self._lines), str(self._path), index)
+        except Exception as error:  # flake8 stops its whole run when a plugin raises
+            result = FileResult(error=internal_error(error))
+        if result.error is not None:
+            # flake8 has parsed the file, so this is a limit of pii-guard's own analysis
+            print(f"{self._filename}: pii-guard cannot analyse: {result.error}", file=sys.stderr)
         for finding in result.findings:
             yield finding.line, finding.column - 1, finding.message, type(self)

@@ -9,6 +9,7 @@ every project module it imports (transitively) and the settings.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from flake8_pii.deep import MAX_NESTING, deepest_nesting, on_large_stack, ran_out_of_stack
 from flake8_pii.findings import RULES, Finding
 from flake8_pii.index import CACHE_DIR, ModelInfo, ProjectIndex, content_hash, read_json, write_json
 from flake8_pii.noqa import is_silenced, noqa_lines
@@ -30,6 +32,8 @@ from flake8_pii.summary import ModuleSummary, summarise
 
 ENGINE_VERSION = "1"
 ALL_RULES: tuple[type[Rule], ...] = (QueryRule, DeclarationRule, LoggingRule)
+TOO_DEEP = "too deeply nested to analyse"
+_LIBCST_POSITION = re.compile(r"^(?:parser|tokenizer) error: (?:error at \d+:\d+: )?")
 
 
 @dataclass(frozen=True)
@@ -51,17 +55,45 @@ def analyse_source(
 
     `check_syntax` reports a file that does not parse even when it names nothing that leads
     to PII (flake8 reports those itself as E999; the command line must say so itself).
+
+    Code too deeply nested for the default stack is analysed again on a large one; what is too
+    deep even for that gives an error, never an exception.
     """
+
+    def work() -> FileResult:
+        return _analyse(text, path, index, use_cache, check_syntax)
+
+    try:
+        return work()
+    except Exception as error:
+        if not ran_out_of_stack(error):
+            raise
+    try:
+        return on_large_stack(work)
+    except Exception as error:
+        if not ran_out_of_stack(error):
+            raise
+        return FileResult(error=TOO_DEEP)
+
+
+def _analyse(
+    text: str,
+    path: str,
+    index: ProjectIndex,
+    use_cache: bool,
+    check_syntax: bool,
+) -> FileResult:
     if not index.mentions_pii(text):
-        return FileResult(error=_syntax_error(text, path) if check_syntax else None)
+        return FileResult(error=_parse(text, path)[1] if check_syntax else None)
     absolute = Path(path).resolve()
     name, is_package = module_name(index.root, absolute)
+    tree: ast.Module | None = None
     summary = index.known_summary(name, text)
     if summary is None:
-        error = _syntax_error(text, path)
-        if error is not None:
+        tree, error = _parse(text, path)
+        if tree is None:
             return FileResult(error=error)
-        summary = summarise(ast.parse(text, filename=path), name, is_package)
+        summary = summarise(tree, name, is_package)
     index = index.with_module(summary)
     if not can_have_findings(summary, index):
         return FileResult()
@@ -81,26 +113,44 @@ def analyse_source(
         cached = read_json(cache_file)
         if "findings" in cached:
             return FileResult(tuple(_finding_from_json(path, item) for item in cached["findings"]))
+    if tree is None:
+        tree, error = _parse(text, path)
+        if tree is None:
+            return FileResult(error=error)
+    depth, line = deepest_nesting(tree)
+    if depth > MAX_NESTING:
+        return FileResult(
+            error=f"{TOO_DEEP}: code nested {depth} levels deep at line {line} "
+            f"(pii-guard analyses up to {MAX_NESTING})"
+        )
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
-        return FileResult(error=f"syntax error at {error.raw_line}:{error.raw_column + 1}")
-    except RecursionError:
-        return FileResult(error="too deeply nested to analyse")
+        # Python parsed the file above: this is a limit of libcst, not a mistake in the file
+        reason = _LIBCST_POSITION.sub("", (error.message.splitlines() or [""])[0])[:200]
+        return FileResult(
+            error=f"libcst cannot parse this file at {error.raw_line}:{error.raw_column + 1}, "
+            f"though Python can ({reason})"
+        )
     findings = _run_rules(module, text, path, summary, index)
     if cache_file is not None:
         write_json(cache_file, {"findings": [_finding_to_json(f) for f in findings]})
     return FileResult(tuple(findings))
 
 
-def _syntax_error(text: str, path: str) -> str | None:
+def _parse(text: str, path: str) -> tuple[ast.Module | None, str | None]:
+    """The `ast` of `text`, or why Python cannot parse it. RecursionError propagates, so that
+    the file is tried again on a large stack."""
     try:
-        ast.parse(text, filename=path)
+        return ast.parse(text, filename=path), None
     except SyntaxError as error:
-        return f"syntax error at {error.lineno}:{error.offset}: {error.msg}"
-    except (ValueError, RecursionError, MemoryError) as error:
-        return f"cannot parse: {type(error).__name__}: {error}"
-    return None
+        if error.lineno is None:  # NUL bytes
+            return None, f"syntax error: {error.msg}"
+        return None, f"syntax error at {error.lineno}:{error.offset}: {error.msg}"
+    except ValueError as error:  # NUL bytes, on some Python versions
+        return None, f"syntax error: {error}"
+    except MemoryError:  # the parser's own limit on nesting, whatever the stack
+        return None, f"{TOO_DEEP}: Python's parser runs out of memory"
 
 
 def can_have_findings(summary: ModuleSummary, index: ProjectIndex) -> bool:

@@ -18,9 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from flake8_pii.config import Settings, load_settings
+from flake8_pii.deep import retrying_on_large_stack
 from flake8_pii.project import find_root, module_name, python_files
 from flake8_pii.summary import ClassSummary, ModuleSummary, summarise
 
@@ -57,10 +59,13 @@ class ModelInfo:
         return any(f.pii for f in self.fields.values())
 
 
-def _parse(data: bytes, filename: str) -> ast.Module | None:
+def _summary_of(data: bytes, filename: str, name: str, is_package: bool) -> ModuleSummary | None:
+    """The summary of a module's source, or None when Python cannot parse it."""
     try:
-        return ast.parse(data, filename=filename)
-    except (SyntaxError, ValueError):
+        return retrying_on_large_stack(
+            lambda: summarise(ast.parse(data, filename=filename), name, is_package)
+        )
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
@@ -104,6 +109,8 @@ class ProjectIndex:
                 stat = path.stat()
             except OSError:
                 continue
+            if not S_ISREG(stat.st_mode):
+                continue  # reading a named pipe would wait for a writer forever
             stats[path.relative_to(root).as_posix()] = (stat.st_mtime_ns, stat.st_size)
         if set(stats) == set(old_files) and all(
             (old_files[rel]["mtime"], old_files[rel]["size"]) == stat for rel, stat in stats.items()
@@ -404,14 +411,13 @@ def _scan(
 def _summarise(root: Path, relative: str, data: bytes, stat: tuple[int, int]) -> dict[str, Any]:
     path = root / relative
     name, is_package = module_name(root, path)
-    tree = _parse(data, str(path))
-    summary = summarise(tree, name, is_package) if tree else ModuleSummary(name)
+    summary = _summary_of(data, str(path), name, is_package)
     return {
         "mtime": stat[0],
         "size": stat[1],
         "hash": content_hash(data),
-        "summary": summary.to_json(),
-        "parsed": tree is not None,
+        "summary": (summary or ModuleSummary(name)).to_json(),
+        "parsed": summary is not None,
     }
 
 
