@@ -191,7 +191,7 @@ def _run_rules(
                 code=code,
                 message=RULES[code].message(**parts),
                 subject=parts.get("subject", ""),
-                statement=resolver.code(statement).strip(),
+                statement=resolver.code(statement),
             )
         )
     return sorted(set(findings))
@@ -236,7 +236,7 @@ class _Walker(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         first: ModelInfo | None = None
-        decorators = {self.resolver.code(d.decorator).strip() for d in node.decorators}
+        decorators = {self.resolver.code(d.decorator) for d in node.decorators}
         if self.containers and self.containers[-1][0] == "class":
             model = self.containers[-1][1]
             if model is not None and "staticmethod" not in decorators:

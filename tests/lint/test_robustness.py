@@ -43,6 +43,12 @@ def _strings(pieces: int) -> str:
     return USES_CUSTOMER + f"    print(\n{parts}        + c.email\n    )\n"
 
 
+def _reassigned(times: int) -> str:
+    return (
+        USES_CUSTOMER + "    x = c.email\n" + "    x = x + str(c.id)\n" * times + "    print(x)\n"
+    )
+
+
 # file -> (content, what `pii-guard check` says about it after "<path>: cannot analyse: ")
 UNANALYSABLE: dict[str, tuple[bytes, str]] = {
     "syntax.py": (b"def f(:\n", "syntax error at 1:"),
@@ -90,6 +96,7 @@ ANALYSABLE: dict[str, tuple[bytes, list[tuple[int, str]]]] = {
     "sum_900.py": (_sum(900).encode(), [(5, "PII005")]),
     "and_900.py": (_and_chain(900).encode(), [(6, "PII005")]),
     "strings_2900.py": (_strings(2900).encode(), [(2906, "PII005")]),
+    "reassigned_2000.py": (_reassigned(2000).encode(), [(2006, "PII005")]),
 }
 
 
@@ -148,7 +155,7 @@ def test_odd_but_valid_files_are_analysed(tmp_path: Path) -> None:
     assert _findings(result.stdout) == expected
 
 
-@pytest.mark.parametrize("name", ["sum_900.py", "strings_2900.py"])
+@pytest.mark.parametrize("name", ["sum_900.py", "strings_2900.py", "reassigned_2000.py"])
 def test_deep_files_are_analysed_in_process_too(tmp_path: Path, name: str) -> None:
     root = _project(tmp_path, {name: ANALYSABLE[name][0]})
     findings = check_file(root / "app" / name)
@@ -256,7 +263,8 @@ def test_flake8_runs_to_the_end_over_the_same_files(tmp_path: Path) -> None:
     files = {name: UNANALYSABLE[name][0] for name in FLAKE8_OUTCOMES}
     # flake8 falls back to latin-1 for text it cannot decode, and pii-guard analyses what it got
     files.update({name: UNANALYSABLE[name][0] for name in ("latin1.py", "unknown_coding.py")})
-    analysed = ["empty.py", "bom.py", "crlf.py", "and_900.py", "strings_2900.py"]
+    analysed = ["empty.py", "bom.py", "crlf.py", "and_900.py", "strings_2900.py",
+                "reassigned_2000.py"]  # fmt: skip
     files.update({name: ANALYSABLE[name][0] for name in analysed})
     root = _project(tmp_path, files)
     (root / "app" / "loop.py").symlink_to("loop.py")
@@ -281,3 +289,39 @@ def test_flake8_stops_with_one_clear_error_on_a_broken_configuration(tmp_path: P
     assert TRACEBACK not in result.stdout + result.stderr
     assert result.returncode == 1
     assert "pyproject.toml [tool.pii_guard]: unknown key 'log-sinks'" in result.stdout
+
+
+# Long chains: each of these took exponential or quadratic time before every expression and
+# assignment was worked out once; at these sizes that would be hours. No timing is asserted:
+# the test finishing is the point.
+CHAINS: dict[str, tuple[str, list[tuple[int, str]]]] = {
+    # 2**40 paths: each name is built from the one before, twice, and none of them is PII
+    "doubled.py": (
+        USES_CUSTOMER
+        + "    a0 = str(c.id)\n"
+        + "".join(f"    a{i} = a{i - 1} + a{i - 1}\n" for i in range(1, 41))
+        + "    print(a40 + c.email)\n",
+        [(46, "PII005")],
+    ),
+    # 2**200 paths: a call chain on a value of unknown type
+    "call_chain.py": (
+        USES_CUSTOMER + "    print(a" + ".b()" * 200 + ", c.email)\n",
+        [(5, "PII005")],
+    ),
+    # 3,000 findings in one statement, each naming that 100 kB statement
+    "dict_literal.py": (
+        USES_CUSTOMER
+        + "    print({"
+        + ", ".join(f"'key {n}': c.email" for n in range(3000))
+        + "})\n",
+        [(5, "PII005")] * 3000,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CHAINS)
+def test_long_chains_are_analysed(tmp_path: Path, name: str) -> None:
+    text, expected = CHAINS[name]
+    root = _project(tmp_path, {name: text.encode()})
+    findings = check_file(root / "app" / name)
+    assert [(f.line, f.code) for f in findings] == expected
