@@ -50,18 +50,21 @@ def analyse_source(
     index: ProjectIndex,
     use_cache: bool = True,
     check_syntax: bool = False,
+    full_pass: bool = False,
 ) -> FileResult:
     """Findings for `text`, the content of `path` (which need not be saved to disk).
 
     `check_syntax` reports a file that does not parse even when it names nothing that leads
     to PII (flake8 reports those itself as E999; the command line must say so itself).
+    `full_pass` runs every rule on every file, also on those that cannot have findings (slow;
+    it exercises the analyzer on code bases that never name a PII type).
 
     Code too deeply nested for the default stack is analysed again on a large one; what is too
     deep even for that gives an error, never an exception.
     """
 
     def work() -> FileResult:
-        return _analyse(text, path, index, use_cache, check_syntax)
+        return _analyse(text, path, index, use_cache, check_syntax, full_pass)
 
     try:
         return work()
@@ -82,8 +85,9 @@ def _analyse(
     index: ProjectIndex,
     use_cache: bool,
     check_syntax: bool,
+    full_pass: bool,
 ) -> FileResult:
-    if not index.mentions_pii(text):
+    if not full_pass and not index.mentions_pii(text):
         return FileResult(error=_parse(text, path)[1] if check_syntax else None)
     absolute = Path(path).resolve()
     name, is_package = module_name(index.root, absolute)
@@ -95,7 +99,7 @@ def _analyse(
             return FileResult(error=error)
         summary = summarise(tree, name, is_package)
     index = index.with_module(summary)
-    if not can_have_findings(summary, index):
+    if not full_pass and not can_have_findings(summary, index):
         return FileResult()
     cache_file = None
     if use_cache:

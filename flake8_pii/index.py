@@ -207,6 +207,14 @@ class ProjectIndex:
                 return None
         return self.resolve(f"{base}.{rest}" if rest else base)
 
+    def qualify_annotation(self, summary: ModuleSummary, dotted: str) -> str | None:
+        """`qualify` for a name in an annotation, where a bare name that the module neither
+        imports nor defines is a builtin: `str` is `builtins.str`."""
+        qualified = self.qualify(summary, dotted)
+        if qualified is None and "." not in dotted:
+            return f"builtins.{dotted}"
+        return qualified
+
     def class_summary(self, qualified: str) -> ClassSummary | None:
         module, _, name = qualified.rpartition(".")
         summary = self.modules.get(module)
@@ -283,7 +291,7 @@ class ProjectIndex:
                 )
             return facts
         if isinstance(node, ast.Name | ast.Attribute):
-            qualified = self.qualify(module, ast.unparse(node))
+            qualified = self.qualify_annotation(module, ast.unparse(node))
             if qualified is None:
                 return False, None, False
             if self.is_pii_type(qualified):

@@ -424,7 +424,7 @@ class Resolver:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
             return self._ast_annotation(node.left) or self._ast_annotation(node.right)
         if isinstance(node, ast.Name | ast.Attribute):
-            qualified = self.index.qualify(self.summary, ast.unparse(node))
+            qualified = self.index.qualify_annotation(self.summary, ast.unparse(node))
             if qualified is None:
                 return None
             if self.index.is_pii_type(qualified):

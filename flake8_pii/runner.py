@@ -101,9 +101,10 @@ def internal_error(error: Exception) -> str:
     return f"internal error ({type(error).__name__}{where}); please report it"
 
 
-def check_paths(paths: Sequence[str], use_cache: bool = True) -> RunResult:
+def check_paths(paths: Sequence[str], use_cache: bool = True, full_pass: bool = False) -> RunResult:
     """Findings and unreadable files for every Python file under `paths`.
 
+    `full_pass` runs every rule on every file (see `analyse_source`).
 
     Raises ConfigError for a broken [tool.pii_guard] and FileNotFoundError for a missing path.
     """
@@ -120,7 +121,9 @@ def check_paths(paths: Sequence[str], use_cache: bool = True) -> RunResult:
             continue
         try:
             index = project_index(root, settings_by_root[root], use_cache=use_cache)
-            analysed = analyse_source(text, display, index, use_cache=use_cache, check_syntax=True)
+            analysed = analyse_source(
+                text, display, index, use_cache=use_cache, check_syntax=True, full_pass=full_pass
+            )
         except Exception as error:  # a mistake in pii-guard costs one file, not the run
             result.errors.append(FileError(display, internal_error(error)))
             continue

@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sysconfig
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from flake8_pii.runner import check_paths
 from tests.lint.conftest import (
     CUSTOMER_MODELS,
     FILTER_ON_EMAIL,
@@ -325,3 +327,49 @@ def test_long_chains_are_analysed(tmp_path: Path, name: str) -> None:
     root = _project(tmp_path, {name: text.encode()})
     findings = check_file(root / "app" / name)
     assert [(f.line, f.code) for f in findings] == expected
+
+
+# --- the full pass over real code ------------------------------------------------------------
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+# Modules with unusual constructs: huge literals and strings, deep nesting, match statements,
+# async code, annotations everywhere, string annotations, star imports.
+STDLIB_HARD = [
+    "pydoc_data/topics.py", "typing.py", "dataclasses.py", "enum.py", "re/_parser.py",
+    "email/_header_value_parser.py", "unittest/mock.py", "tomllib/_parser.py",
+    "asyncio/tasks.py", "ast.py", "argparse.py", "inspect.py", "importlib/metadata/__init__.py",
+]  # fmt: skip
+# Counted as PII types, so that the rules meet PII values in code that never names one.
+STRESS_TYPES = ["builtins.str", "builtins.int", "builtins.bytes", "typing.Any"]
+# A module the cheap per-file decision skips (it defines no model and imports nothing that leads
+# to PII): only the full pass reports its finding.
+GREETING = "def greet(name: str) -> None:\n    print('hello', name)\n"
+
+
+def _stdlib_spread() -> list[str]:
+    """The hard modules and every 12th top-level module, in a stable order."""
+    top_level = sorted(path.name for path in STDLIB.glob("*.py"))
+    chosen = [*STDLIB_HARD, *top_level[::12]]
+    return sorted({name for name in chosen if (STDLIB / name).is_file()})
+
+
+def test_full_pass_over_a_spread_of_the_standard_library_has_no_errors(tmp_path: Path) -> None:
+    modules = _stdlib_spread()
+    assert len(modules) >= 25
+    root = tmp_path / "stdlib"
+    for name in modules:
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(STDLIB / name, target)
+    (root / "greeting.py").write_text(GREETING)
+    types = ", ".join(f'"{name}"' for name in STRESS_TYPES)
+    (root / "pyproject.toml").write_text(f"[tool.pii_guard]\nextra-pii-types = [{types}]\n")
+    skipped = check_paths([str(root)], use_cache=False)
+    assert (skipped.errors, skipped.files) == ([], len(modules) + 1)
+    result = check_paths([str(root)], use_cache=False, full_pass=True)
+    assert result.errors == []
+    greeting = [
+        (f.line, f.code, f.subject) for f in result.findings if f.path.endswith("greeting.py")
+    ]
+    assert greeting == [(2, "PII005", "str")]
+    assert not any(f.path.endswith("greeting.py") for f in skipped.findings)
