@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,8 +30,14 @@ class PIIChecker:
     extra: ClassVar[dict[str, list[str]]] = {}
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+        from flake8_pii.index import project_for_file
+
         self._filename = filename
         self._lines = lines
+        self._path = Path(filename if filename not in ("stdin", "-") else "stdin.py")
+        # Read here, not in run(): flake8 reports what a plugin's constructor raises (a broken
+        # [tool.pii_guard], named by file and key) as one critical error, without a traceback.
+        self._root, self._settings = project_for_file(self._path, self.extra)
 
     @classmethod
     def add_options(cls, manager: Any) -> None:
@@ -58,16 +65,24 @@ class PIIChecker:
         }
 
     def run(self) -> Iterator[tuple[int, int, str, type[PIIChecker]]]:
-        # Imported here, and the full pass only for modules that can lead to PII: flake8 loads
-        # every plugin on every run, and most files of most projects never touch PII.
-        from flake8_pii.index import index_for_file
+        from flake8_pii.index import project_index
 
-        path = Path(self._filename if self._filename not in ("stdin", "-") else "stdin.py")
-        index = index_for_file(path, self.extra)
         text = "".join(self._lines)
-        if not index.mentions_pii(text):
-            return
-        from flake8_pii.engine import analyse_source
+        try:
+            index = project_index(self._root, self._settings)
+            if not index.mentions_pii(text):
+                # most files of most projects: done before the full pass is even imported
+                return
+            from flake8_pii.engine import analyse_source
 
-        for finding in analyse_source(text, str(path), index).findings:
+            result = analyse_source(text, str(self._path), index)
+            findings, error = result.findings, result.error
+        except Exception as failure:  # flake8 stops its whole run when a plugin raises
+            from flake8_pii.runner import internal_error
+
+            findings, error = (), internal_error(failure)
+        if error is not None:
+            # flake8 has parsed the file, so this is a limit of pii-guard's own analysis
+            print(f"{self._filename}: pii-guard cannot analyse: {error}", file=sys.stderr)
+        for finding in findings:
             yield finding.line, finding.column - 1, finding.message, type(self)

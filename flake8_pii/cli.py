@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--no-cache", action="store_true", help="neither read nor write .pii_guard_cache/"
     )
+    check.add_argument(
+        "--full-pass",
+        action="store_true",
+        help="run every rule on every file, also on files that cannot have findings "
+        "(much slower; for trying pii-guard itself on a large code base)",
+    )
     return parser
 
 
@@ -97,7 +103,7 @@ def run_check(args: argparse.Namespace) -> int:
     select = _codes("--select", args.select)
     ignore = _codes("--ignore", args.ignore)
     try:
-        result = check_paths(args.paths, use_cache=not args.no_cache)
+        result = check_paths(args.paths, use_cache=not args.no_cache, full_pass=args.full_pass)
     except FileNotFoundError as error:
         raise UsageError(f"no such file or folder: {error.args[0]}") from None
     findings: list[Finding] = [f for f in result.findings if is_selected(f.code, select, ignore)]

@@ -10,6 +10,7 @@ unused-noqa findings (PII100), which only callers that ask for them get.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import libcst as cst
 
+from flake8_pii.deep import MAX_NESTING, deepest_nesting, on_large_stack, ran_out_of_stack
 from flake8_pii.findings import RULES, UNUSED_NOQA, Finding
 from flake8_pii.index import CACHE_DIR, ModelInfo, ProjectIndex, content_hash, read_json, write_json
 from flake8_pii.noqa import noqa_comments, silenced_by
@@ -35,6 +37,8 @@ from flake8_pii.walk import walk
 Where = tuple[cst.CSTNode, cst.CSTNode | None, tuple[cst.IndentedBlock, ...]]
 ENGINE_VERSION = "2"
 ALL_RULES: tuple[type[Rule], ...] = (QueryRule, DeclarationRule, LoggingRule)
+TOO_DEEP = "too deeply nested to analyse"
+_LIBCST_POSITION = re.compile(r"^(?:parser|tokenizer) error: (?:error at \d+:\d+: )?")
 
 
 @dataclass(frozen=True)
@@ -52,17 +56,50 @@ def analyse_source(
     use_cache: bool = True,
     check_syntax: bool = False,
     report_unused_noqa: bool = False,
+    full_pass: bool = False,
 ) -> FileResult:
     """Findings for `text`, the content of `path` (which need not be saved to disk).
 
     `check_syntax` reports a file that does not parse even when it names nothing that leads
     to PII (flake8 reports those itself as E999; the command line must say so itself).
     `report_unused_noqa` adds PII100 findings for noqa codes of ours that silenced nothing.
+    `full_pass` runs every rule on every file, also on those that cannot have findings (slow;
+    it exercises the analyzer on code bases that never name a PII type).
+
+    Code too deeply nested for the default stack is analysed again on a large one; what is too
+    deep even for that gives an error, never an exception.
     """
-    result = _analyse(text, path, index, use_cache, check_syntax, report_unused_noqa)
+    result = _analyse_on_a_large_enough_stack(
+        text, path, index, use_cache, check_syntax, report_unused_noqa, full_pass
+    )
     if report_unused_noqa:
         return result
     return FileResult(tuple(f for f in result.findings if f.code != UNUSED_NOQA), result.error)
+
+
+def _analyse_on_a_large_enough_stack(
+    text: str,
+    path: str,
+    index: ProjectIndex,
+    use_cache: bool,
+    check_syntax: bool,
+    report_unused_noqa: bool,
+    full_pass: bool,
+) -> FileResult:
+    def work() -> FileResult:
+        return _analyse(text, path, index, use_cache, check_syntax, report_unused_noqa, full_pass)
+
+    try:
+        return work()
+    except Exception as error:
+        if not ran_out_of_stack(error):
+            raise
+    try:
+        return on_large_stack(work)
+    except Exception as error:
+        if not ran_out_of_stack(error):
+            raise
+        return FileResult(error=TOO_DEEP)
 
 
 def _analyse(
@@ -72,19 +109,21 @@ def _analyse(
     use_cache: bool,
     check_syntax: bool,
     report_unused_noqa: bool,
+    full_pass: bool,
 ) -> FileResult:
-    if not index.mentions_pii(text):
+    if not full_pass and not index.mentions_pii(text):
         return _nothing_to_find(text, path, check_syntax, report_unused_noqa)
     absolute = Path(path).resolve()
     name, is_package = module_name(index.root, absolute)
+    tree: ast.Module | None = None
     summary = index.known_summary(name, text)
     if summary is None:
-        error = _syntax_error(text, path)
-        if error is not None:
+        tree, error = _parse(text, path)
+        if tree is None:
             return FileResult(error=error)
-        summary = summarise(ast.parse(text, filename=path), name, is_package)
+        summary = summarise(tree, name, is_package)
     index = index.with_module(summary)
-    if not can_have_findings(summary, index):
+    if not full_pass and not can_have_findings(summary, index):
         return _nothing_to_find(text, path, check_syntax, report_unused_noqa)
     cache_file = None
     if use_cache:
@@ -102,13 +141,26 @@ def _analyse(
         cached = read_json(cache_file)
         if "findings" in cached:
             return FileResult(tuple(_finding_from_json(path, item) for item in cached["findings"]))
+    if tree is None:
+        tree, error = _parse(text, path)
+        if tree is None:
+            return FileResult(error=error)
+    depth, line = deepest_nesting(tree)
+    if depth > MAX_NESTING:
+        return FileResult(
+            error=f"{TOO_DEEP}: code nested {depth} levels deep at line {line} "
+            f"(pii-guard analyses up to {MAX_NESTING})"
+        )
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
-        return FileResult(error=f"syntax error at {error.raw_line}:{error.raw_column + 1}")
-    except RecursionError:
-        return FileResult(error="too deeply nested to analyse")
-    findings = _run_rules(module, text, path, summary, index)
+        # Python parsed the file above: this is a limit of libcst, not a mistake in the file
+        reason = _LIBCST_POSITION.sub("", (error.message.splitlines() or [""])[0])[:200]
+        return FileResult(
+            error=f"libcst cannot parse this file at {error.raw_line}:{error.raw_column + 1}, "
+            f"though Python can ({reason})"
+        )
+    findings = _run_rules(module, tree, text, path, summary, index)
     if cache_file is not None:
         write_json(cache_file, {"findings": [_finding_to_json(f) for f in findings]})
     return FileResult(tuple(findings))
@@ -123,7 +175,7 @@ def _nothing_to_find(
     only when a text search finds one naming our family.
     """
     judge = report_unused_noqa and mentions_our_codes(text)
-    error = _syntax_error(text, path) if check_syntax or judge else None
+    error = _parse(text, path)[1] if check_syntax or judge else None
     if error is not None:
         return FileResult(error=error if check_syntax else None)
     if not judge:
@@ -131,14 +183,19 @@ def _nothing_to_find(
     return FileResult(tuple(unused_noqa(path, text, noqa_comments(text), used=frozenset())))
 
 
-def _syntax_error(text: str, path: str) -> str | None:
+def _parse(text: str, path: str) -> tuple[ast.Module | None, str | None]:
+    """The `ast` of `text`, or why Python cannot parse it. RecursionError propagates, so that
+    the file is tried again on a large stack."""
     try:
-        ast.parse(text, filename=path)
+        return ast.parse(text, filename=path), None
     except SyntaxError as error:
-        return f"syntax error at {error.lineno}:{error.offset}: {error.msg}"
-    except (ValueError, RecursionError, MemoryError) as error:
-        return f"cannot parse: {type(error).__name__}: {error}"
-    return None
+        if error.lineno is None:  # NUL bytes
+            return None, f"syntax error: {error.msg}"
+        return None, f"syntax error at {error.lineno}:{error.offset}: {error.msg}"
+    except ValueError as error:  # NUL bytes, on some Python versions
+        return None, f"syntax error: {error}"
+    except MemoryError:  # the parser's own limit on nesting, whatever the stack
+        return None, f"{TOO_DEEP}: Python's parser runs out of memory"
 
 
 def can_have_findings(summary: ModuleSummary, index: ProjectIndex) -> bool:
@@ -156,7 +213,12 @@ def can_have_findings(summary: ModuleSummary, index: ProjectIndex) -> bool:
 
 
 def _run_rules(
-    module: cst.Module, text: str, path: str, summary: ModuleSummary, index: ProjectIndex
+    module: cst.Module,
+    tree: ast.Module,
+    text: str,
+    path: str,
+    summary: ModuleSummary,
+    index: ProjectIndex,
 ) -> list[Finding]:
     resolver = Resolver(index, summary, module)
     walker = _Walker(resolver, [rule() for rule in ALL_RULES])
@@ -164,7 +226,7 @@ def _run_rules(
     for statement_at_top in module.body:
         walker.top = statement_at_top
         walk(statement_at_top, walker)
-    locate = Locator(module, text)
+    locate = Locator(module, text, tree)
     noqa = noqa_comments(text)
     findings = []
     used: set[tuple[int, str]] = set()
@@ -184,7 +246,7 @@ def _run_rules(
                 code=code,
                 message=RULES[code].message(**parts),
                 subject=parts.get("subject", ""),
-                statement=resolver.code(statement).strip(),
+                statement=resolver.code(statement),
             )
         )
     findings.extend(unused_noqa(path, text, noqa, used))
@@ -235,7 +297,7 @@ class _Walker:
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         first: ModelInfo | None = None
-        decorators = {self.resolver.code(d.decorator).strip() for d in node.decorators}
+        decorators = {self.resolver.code(d.decorator) for d in node.decorators}
         if self.containers and self.containers[-1][0] == "class":
             model = self.containers[-1][1]
             if model is not None and "staticmethod" not in decorators:

@@ -18,9 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from flake8_pii.config import Settings, load_settings
+from flake8_pii.deep import retrying_on_large_stack
 from flake8_pii.project import find_root, module_name, python_files
 from flake8_pii.summary import ClassSummary, ModuleSummary, summarise
 from flake8_pii.words import WordSearch
@@ -61,10 +63,13 @@ class ModelInfo:
         return any(f.pii for f in self.fields.values())
 
 
-def _parse(data: bytes, filename: str) -> ast.Module | None:
+def _summary_of(data: bytes, filename: str, name: str, is_package: bool) -> ModuleSummary | None:
+    """The summary of a module's source, or None when Python cannot parse it."""
     try:
-        return ast.parse(data, filename=filename)
-    except (SyntaxError, ValueError):
+        return retrying_on_large_stack(
+            lambda: summarise(ast.parse(data, filename=filename), name, is_package)
+        )
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
@@ -109,6 +114,8 @@ class ProjectIndex:
                 stat = os.stat(path)
             except OSError:
                 continue
+            if not S_ISREG(stat.st_mode):
+                continue  # reading a named pipe would wait for a writer forever
             relative = str(path)[inside_root:].replace(os.sep, "/")
             stats[relative] = (stat.st_mtime_ns, stat.st_size)
         if set(stats) == set(old_files) and all(
@@ -207,6 +214,14 @@ class ProjectIndex:
                 return None
         return self.resolve(f"{base}.{rest}" if rest else base)
 
+    def qualify_annotation(self, summary: ModuleSummary, dotted: str) -> str | None:
+        """`qualify` for a name in an annotation, where a bare name that the module neither
+        imports nor defines is a builtin: `str` is `builtins.str`."""
+        qualified = self.qualify(summary, dotted)
+        if qualified is None and "." not in dotted:
+            return f"builtins.{dotted}"
+        return qualified
+
     def class_summary(self, qualified: str) -> ClassSummary | None:
         module, _, name = qualified.rpartition(".")
         summary = self.modules.get(module)
@@ -300,7 +315,7 @@ class ProjectIndex:
                 )
             return facts
         if isinstance(node, ast.Name | ast.Attribute):
-            qualified = self.qualify(module, ast.unparse(node))
+            qualified = self.qualify_annotation(module, ast.unparse(node))
             if qualified is None:
                 return False, None, False
             if self.is_pii_type(qualified):
@@ -434,14 +449,13 @@ def _scan(
 def _summarise(root: Path, relative: str, data: bytes, stat: tuple[int, int]) -> dict[str, Any]:
     path = root / relative
     name, is_package = module_name(root, path)
-    tree = _parse(data, str(path))
-    summary = summarise(tree, name, is_package) if tree else ModuleSummary(name)
+    summary = _summary_of(data, str(path), name, is_package)
     return {
         "mtime": stat[0],
         "size": stat[1],
         "hash": content_hash(data),
-        "summary": summary.to_json(),
-        "parsed": tree is not None,
+        "summary": (summary or ModuleSummary(name)).to_json(),
+        "parsed": summary is not None,
     }
 
 
@@ -480,9 +494,9 @@ _ROOTS: dict[Path, Path] = {}
 _SETTINGS: dict[tuple[Path, str], Settings] = {}
 
 
-def index_for_file(path: Path, extra: Mapping[str, Sequence[str]]) -> ProjectIndex:
-    """The index of the project holding `path` (settings plus `extra` additions), looked up
-    once per folder and built once per process: flake8 calls its plugin once per file."""
+def project_for_file(path: Path, extra: Mapping[str, Sequence[str]]) -> tuple[Path, Settings]:
+    """The root of the project holding `path` and its settings plus `extra` additions, looked
+    up once per folder and read once per process: flake8 calls its plugin once per file."""
     folder = path.parent
     if folder not in _ROOTS:
         _ROOTS[folder] = find_root(path)
@@ -490,7 +504,7 @@ def index_for_file(path: Path, extra: Mapping[str, Sequence[str]]) -> ProjectInd
     key = (root, repr(sorted(extra.items())))
     if key not in _SETTINGS:
         _SETTINGS[key] = load_settings(root).extended(**extra)
-    return project_index(root, _SETTINGS[key])
+    return root, _SETTINGS[key]
 
 
 def project_index(root: Path, settings: Settings, use_cache: bool = True) -> ProjectIndex:

@@ -26,9 +26,10 @@ _PASS_BLOCK = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Pass()])
 class Locator:
     """(line, 1-based column, end line) of nodes of one module."""
 
-    def __init__(self, module: cst.Module, text: str) -> None:
+    def __init__(self, module: cst.Module, text: str, tree: ast.Module | None = None) -> None:
         self.module = module
         self.text = text
+        self.tree = tree  # the module's `ast`, when the caller has it already
         self._lines: dict[cst.CSTNode, int] | None = None
         self._no_shortcut: set[int] = set()  # elif headers; statements under `match`
         self._computed: dict[tuple[cst.CSTNode, bool], tuple[Positions, int]] = {}
@@ -92,10 +93,12 @@ class Locator:
         parsers do not see the same statements, so that whole-module positions are used."""
         if self._lines is None:
             self._lines = {}
-            try:
-                tree = ast.parse(self.text)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                return self._lines
+            tree = self.tree
+            if tree is None:
+                try:
+                    tree = ast.parse(self.text)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    return self._lines
             ours = list(self._cst_statements(self.module.body))
             theirs = list(_ast_statements(tree.body))
             if len(ours) != len(theirs):

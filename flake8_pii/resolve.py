@@ -18,7 +18,7 @@ What it understands (anything else is "unknown", and unknown is never reported):
 | `x.f` with f an FK field                     | Instance(target) or Many(target) |
 | `many[i]`                                    | Instance(M)         |
 | `p.lower()`, `.strip()`, `str(p)`, `f"{p}"`, `p + s`, `p or s` with p PII | PII |
-| a local name                                 | its last assignment above the use |
+| a local name                                 | its last assignment above the use, read there |
 | `logging.getLogger(...)`, `structlog.get_logger(...)`, `loguru.logger` | Logger |
 
 Calls of any other function on a PII value (`len`, `hash`, `hashlib.sha256`, `mask`) and
@@ -28,6 +28,7 @@ comparisons (`p is None`) give values that do not identify anybody: unknown.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -112,16 +113,33 @@ LOGGER_OBJECTS = frozenset({"loguru.logger", "logging.root"})
 LOGGER_METHODS = frozenset({"bind", "new", "opt", "patch", "getChild", "with_fields"})
 
 
+# How many values deep `type_of` follows an expression and the assignments it reads before it
+# calls the value unknown: a name rebuilt from itself a few thousand times over is followed to
+# its start, well inside the large stack's recursion limit (see flake8_pii.deep).
+MAX_VALUE_DEPTH = 10_000
+
+
+@dataclass(eq=False)
+class Binding:
+    """One assignment of a name: when it happens in the walk, what it assigns, and (once worked
+    out) the type of that value."""
+
+    order: int
+    source: object
+    value: ValueType = None
+    known: bool = False
+
+
 @dataclass
 class Scope:
     """Assignments of one function (or the module), in the order they are written."""
 
     parent: Scope | None
     model: ModelInfo | None = None  # set on methods of a model: the type of `self`
-    assignments: dict[str, list[tuple[int, object]]] = field(default_factory=dict)
+    assignments: dict[str, list[Binding]] = field(default_factory=dict)
 
     def bind(self, name: str, order: int, source: object) -> None:
-        self.assignments.setdefault(name, []).append((order, source))
+        self.assignments.setdefault(name, []).append(Binding(order, source))
 
 
 @dataclass(frozen=True)
@@ -146,7 +164,11 @@ class Resolver:
         self.scope = Scope(parent=None)
         self.order = 0
         self._model_cache: dict[str, ModelInfo | None] = {}
-        self._evaluating: set[int] = set()
+        # (id of node, order) -> (node, its type): every expression is worked out once for each
+        # point of the walk it is asked about; the node is kept so that its id stays its own
+        self._types: dict[tuple[int, int], tuple[cst.BaseExpression, ValueType]] = {}
+        self._codes: dict[int, tuple[cst.CSTNode, str]] = {}
+        self._depth = 0
 
     # --- scopes, driven by the visitor ----------------------------------------------------
 
@@ -199,19 +221,33 @@ class Resolver:
         return self._model_cache[qualified]
 
     def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node)
+        """The source of `node` without surrounding whitespace, generated once (every finding
+        of a statement asks for it)."""
+        known = self._codes.get(id(node))
+        if known is None:
+            known = self._codes[id(node)] = (node, self.module.code_for_node(node).strip())
+        return known[1]
 
     # --- the type pass --------------------------------------------------------------------
 
     def type_of(self, node: cst.BaseExpression) -> ValueType:
-        key = id(node)
-        if key in self._evaluating:
+        """What `node` is at the point of the walk reached, worked out once per node and point:
+        long call chains and names rebuilt from themselves stay linear. A node met again while
+        it is being worked out, or more than MAX_VALUE_DEPTH values deep, is unknown."""
+        key = (id(node), self.order)
+        known = self._types.get(key)
+        if known is not None:
+            return known[1]
+        if self._depth >= MAX_VALUE_DEPTH:
             return None
-        self._evaluating.add(key)
+        self._types[key] = (node, None)
+        self._depth += 1
         try:
-            return self._type_of(node)
+            value = self._type_of(node)
         finally:
-            self._evaluating.discard(key)
+            self._depth -= 1
+        self._types[key] = (node, value)
+        return value
 
     def _type_of(self, node: cst.BaseExpression) -> ValueType:
         if isinstance(node, cst.Name):
@@ -260,17 +296,32 @@ class Resolver:
             if bindings:
                 # in the function being visited: the last assignment above this point;
                 # in enclosing scopes: the last one anywhere (they ran before the call)
-                candidates = [b for b in bindings if not innermost or b[0] <= self.order]
-                if candidates:
-                    return self._source_type(candidates[-1][1])
-                if innermost:
-                    return None
+                visible = bisect_right(bindings, self.order, key=_order) if innermost else None
+                if visible != 0:
+                    return self._binding_type(scope, bindings[(visible or len(bindings)) - 1])
+                return None
             scope = scope.parent
             innermost = False
         qualified = self.index.qualify(self.summary, name)
         if qualified is None:
             return None
         return self._qualified_type(qualified)
+
+    def _binding_type(self, scope: Scope, binding: Binding) -> ValueType:
+        """The type of an assigned value, read where the assignment stands: in `x = x + y` the
+        `x` on the right is the one assigned before. Worked out once per assignment."""
+        if binding.known:
+            return binding.value
+        if self._depth >= MAX_VALUE_DEPTH:
+            return None
+        binding.known = True  # an assignment met again while it is worked out is unknown
+        walk = self.scope, self.order
+        self.scope, self.order = scope, max(binding.order - 1, 0)
+        try:
+            binding.value = self._source_type(binding.source)
+        finally:
+            self.scope, self.order = walk
+        return binding.value
 
     def _qualified_type(self, qualified: str) -> ValueType:
         if qualified in LOGGER_OBJECTS:
@@ -373,7 +424,7 @@ class Resolver:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
             return self._ast_annotation(node.left) or self._ast_annotation(node.right)
         if isinstance(node, ast.Name | ast.Attribute):
-            qualified = self.index.qualify(self.summary, ast.unparse(node))
+            qualified = self.index.qualify_annotation(self.summary, ast.unparse(node))
             if qualified is None:
                 return None
             if self.index.is_pii_type(qualified):
@@ -408,6 +459,10 @@ class Resolver:
         return None
 
 
+def _order(binding: Binding) -> int:
+    return binding.order
+
+
 def dotted_name(node: cst.BaseExpression) -> str | None:
     """`a.b.c` for a chain of names and attributes; None for anything else."""
     if isinstance(node, cst.Name):
@@ -428,12 +483,10 @@ def last_name(node: cst.BaseExpression) -> str:
 
 
 def _operands(node: cst.BinaryOperation) -> Iterator[cst.BaseExpression]:
+    """Both sides, and the elements of a tuple side (`"%s %s" % (a, b)`). A side that is itself
+    a sum is one operand: its type is worked out (once) on its own, so a long sum stays linear."""
     for side in (node.left, node.right):
-        if isinstance(side, cst.BinaryOperation) and isinstance(
-            side.operator, cst.Add | cst.Modulo
-        ):
-            yield from _operands(side)
-        elif isinstance(side, cst.Tuple):
+        if isinstance(side, cst.Tuple):
             yield from (element.value for element in side.elements)
         else:
             yield side

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import os
 import tokenize
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 from flake8_pii.config import Settings, load_settings
 from flake8_pii.engine import analyse_source
@@ -53,15 +55,56 @@ def discover(paths: Sequence[str]) -> list[tuple[str, Path]]:
     return found
 
 
+class UnreadableFile(Exception):
+    """A path that is not a file pii-guard can read as Python source; the message says why."""
+
+
 def read_source(path: str) -> str:
-    """The text of a Python file in its declared encoding (PEP 263), universal newlines."""
-    data = Path(path).read_bytes()
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
+    """The text of a Python file in its declared encoding (PEP 263), universal newlines.
+
+    Raises UnreadableFile, with the reason in words.
+    """
+    try:
+        if not S_ISREG(os.stat(path).st_mode):
+            raise UnreadableFile("not a regular file")  # a named pipe would block the read
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise UnreadableFile(error.strerror or type(error).__name__) from None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:  # an unknown or contradictory coding declaration
+        raise UnreadableFile(error.msg) from None
+    try:
+        text = data.decode(encoding)
+    except LookupError:  # a codec that is not a text encoding, such as `hex`
+        raise UnreadableFile(
+            f"its coding declaration names {encoding}, not a text encoding"
+        ) from None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise UnreadableFile(
+            f"line {line} is not valid {error.encoding}; "
+            "declare the file's encoding (PEP 263) or save it as UTF-8"
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def check_paths(paths: Sequence[str], use_cache: bool = True) -> RunResult:
+def internal_error(error: Exception) -> str:
+    """What to tell a user when pii-guard itself failed on a file: the exception's type and
+    where in pii-guard it was raised (never its message, which may quote the file)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [f for f in frames if f"{os.sep}flake8_pii{os.sep}" in f.filename]
+    where = ""
+    if ours:
+        frame = ours[-1]
+        where = f" in {Path(frame.filename).name}:{frame.lineno}"
+    return f"internal error ({type(error).__name__}{where}); please report it"
+
+
+def check_paths(paths: Sequence[str], use_cache: bool = True, full_pass: bool = False) -> RunResult:
     """Findings and unreadable files for every Python file under `paths`.
+
+    `full_pass` runs every rule on every file (see `analyse_source`).
 
     Raises ConfigError for a broken [tool.pii_guard] and FileNotFoundError for a missing path.
     """
@@ -73,14 +116,23 @@ def check_paths(paths: Sequence[str], use_cache: bool = True) -> RunResult:
         result.files += 1
         try:
             text = read_source(display)
-        except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as error:
-            reason = error.strerror if isinstance(error, OSError) else type(error).__name__
-            result.errors.append(FileError(display, f"cannot read the file: {reason}"))
+        except UnreadableFile as error:
+            result.errors.append(FileError(display, f"cannot read the file: {error}"))
             continue
-        index = project_index(root, settings_by_root[root], use_cache=use_cache)
-        analysed = analyse_source(
-            text, display, index, use_cache=use_cache, check_syntax=True, report_unused_noqa=True
-        )
+        try:
+            index = project_index(root, settings_by_root[root], use_cache=use_cache)
+            analysed = analyse_source(
+                text,
+                display,
+                index,
+                use_cache=use_cache,
+                check_syntax=True,
+                report_unused_noqa=True,
+                full_pass=full_pass,
+            )
+        except Exception as error:  # a mistake in pii-guard costs one file, not the run
+            result.errors.append(FileError(display, internal_error(error)))
+            continue
         if analysed.error is not None:
             result.errors.append(FileError(display, analysed.error))
         result.findings.extend(analysed.findings)

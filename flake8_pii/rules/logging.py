@@ -55,6 +55,14 @@ class LoggingRule(Rule):
         Invalid(
             "def f(c: Customer):\n    email = c.email.lower()\n    logger.info(email)", ("PII005",)
         ),
+        Invalid(  # the `text` on the right is the one assigned before
+            "def f(c: Customer):\n    text = c.email\n    text = text + '!'\n    print(text)",
+            ("PII005",),
+        ),
+        Invalid(
+            "def f(c: Customer):\n    text = c.phone\n    text += ' (mobile)'\n    print(text)",
+            ("PII005",),
+        ),
         Invalid("def f(o: Order):\n    logger.info('%s', o.customer.email)", ("PII005",)),
         Invalid(
             "def f():\n"
