@@ -6,10 +6,16 @@ import argparse
 import ast
 import sys
 from collections.abc import Iterator, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pii_guard import __version__
+# Read from the installed distribution, not imported from `pii_guard`: flake8 loads this class
+# on every run, and the runtime package brings pydantic and the cryptors with it.
+try:
+    __version__ = version("pii-guard")
+except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+    __version__ = "0.0.0"
 
 
 class PIIChecker:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from flake8_pii import __version__
 from flake8_pii.baseline import BaselineError, build_entries, new_findings, read_baseline
 from flake8_pii.baseline import write_baseline as save_baseline
 from flake8_pii.config import ConfigError
@@ -25,7 +26,6 @@ from flake8_pii.report import (
     repository_root,
 )
 from flake8_pii.runner import check_paths
-from pii_guard import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 CODE_PREFIX = re.compile(r"^[A-Z]+[0-9]*$")

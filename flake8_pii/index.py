@@ -23,7 +23,7 @@ from typing import Any
 
 from flake8_pii.config import Settings, load_settings
 from flake8_pii.deep import retrying_on_large_stack
-from flake8_pii.project import find_root, module_name, python_files
+from flake8_pii.project import find_root, module_name, python_file_names
 from flake8_pii.summary import ClassSummary, ModuleSummary, summarise
 from flake8_pii.words import WordSearch
 
@@ -109,14 +109,14 @@ class ProjectIndex:
         old_files: dict[str, Any] = cached.get("files", {})
         stats: dict[str, tuple[int, int]] = {}
         inside_root = len(os.path.join(str(root), ""))
-        for path in python_files(root, root, settings.exclude):
+        for path in python_file_names(str(root), root, settings.exclude):
             try:
                 stat = os.stat(path)
             except OSError:
                 continue
             if not S_ISREG(stat.st_mode):
                 continue  # reading a named pipe would wait for a writer forever
-            relative = str(path)[inside_root:].replace(os.sep, "/")
+            relative = path[inside_root:].replace(os.sep, "/")
             stats[relative] = (stat.st_mtime_ns, stat.st_size)
         if set(stats) == set(old_files) and all(
             (old_files[rel]["mtime"], old_files[rel]["size"]) == stat for rel, stat in stats.items()

@@ -63,11 +63,17 @@ class Excluder:
 
 def python_files(top: Path, root: Path, exclude: Sequence[str]) -> Iterator[Path]:
     """Every .py file below `top`, skipping excluded and hidden folders, in a stable order."""
-    excluded = Excluder((*DEFAULT_EXCLUDE, *exclude))
     if top.is_file():
         yield top
         return
-    # Plain strings, not Path objects: the index walks whole trees on a cold start.
+    for name in python_file_names(str(top), root, exclude):
+        yield Path(name)
+
+
+def python_file_names(top: str, root: Path, exclude: Sequence[str]) -> Iterator[str]:
+    """`python_files` under folder `top`, as plain strings: the index walks whole trees on a
+    cold start, and most of their files are never looked at again."""
+    excluded = Excluder((*DEFAULT_EXCLUDE, *exclude))
     prefix = os.path.join(str(root), "")
 
     def relative(path: str) -> str:
@@ -84,4 +90,4 @@ def python_files(top: Path, root: Path, exclude: Sequence[str]) -> Iterator[Path
             if name.endswith(".py"):
                 path = os.path.join(folder, name)
                 if not excluded(relative(path)):
-                    yield Path(path)
+                    yield path
