@@ -69,48 +69,38 @@ def analyse_source(
     Code too deeply nested for the default stack is analysed again on a large one; what is too
     deep even for that gives an error, never an exception.
     """
-    result = _analyse_on_a_large_enough_stack(
-        text, path, index, use_cache, check_syntax, report_unused_noqa, full_pass
-    )
+    options = _Options(use_cache, check_syntax, report_unused_noqa, full_pass)
+
+    def work() -> FileResult:
+        return _analyse(text, path, index, options)
+
+    try:
+        result = work()
+    except Exception as error:
+        if not ran_out_of_stack(error):
+            raise
+        try:
+            result = on_large_stack(work)
+        except Exception as error_on_large_stack:
+            if not ran_out_of_stack(error_on_large_stack):
+                raise
+            result = FileResult(error=TOO_DEEP)
     if report_unused_noqa:
         return result
     return FileResult(tuple(f for f in result.findings if f.code != UNUSED_NOQA), result.error)
 
 
-def _analyse_on_a_large_enough_stack(
-    text: str,
-    path: str,
-    index: ProjectIndex,
-    use_cache: bool,
-    check_syntax: bool,
-    report_unused_noqa: bool,
-    full_pass: bool,
-) -> FileResult:
-    def work() -> FileResult:
-        return _analyse(text, path, index, use_cache, check_syntax, report_unused_noqa, full_pass)
-
-    try:
-        return work()
-    except Exception as error:
-        if not ran_out_of_stack(error):
-            raise
-    try:
-        return on_large_stack(work)
-    except Exception as error:
-        if not ran_out_of_stack(error):
-            raise
-        return FileResult(error=TOO_DEEP)
+@dataclass(frozen=True)
+class _Options:
+    use_cache: bool
+    check_syntax: bool
+    report_unused_noqa: bool
+    full_pass: bool
 
 
-def _analyse(
-    text: str,
-    path: str,
-    index: ProjectIndex,
-    use_cache: bool,
-    check_syntax: bool,
-    report_unused_noqa: bool,
-    full_pass: bool,
-) -> FileResult:
+def _analyse(text: str, path: str, index: ProjectIndex, options: _Options) -> FileResult:
+    full_pass, use_cache = options.full_pass, options.use_cache
+    check_syntax, report_unused_noqa = options.check_syntax, options.report_unused_noqa
     if not full_pass and not index.mentions_pii(text):
         return _nothing_to_find(text, path, check_syntax, report_unused_noqa)
     absolute = Path(path).resolve()
