@@ -130,3 +130,32 @@ def test_warm_cache_gives_the_same_findings_and_follows_model_changes(tmp_path: 
     assert run_tool("pii-guard", "check", "app", cwd=root).stdout == ""
     shutil.rmtree(root / ".pii_guard_cache")
     assert run_tool("pii-guard", "check", "app", cwd=root).stdout == ""
+
+
+def test_after_a_model_change_only_the_files_depending_on_it_are_analysed_again(
+    tmp_path: Path,
+) -> None:
+    patients = CUSTOMER_MODELS.replace("Customer", "Patient")
+    root = _shop(
+        tmp_path,
+        **{
+            "clinic/__init__.py": "",
+            "clinic/models.py": patients,
+            "clinic/bad.py": FILTER_ON_EMAIL.replace("app.", "clinic.").replace(
+                "Customer", "Patient"
+            ),
+        },
+    )
+    findings = root / ".pii_guard_cache" / "findings"
+    cold = run_tool("pii-guard", "check", ".", cwd=root).stdout
+    assert len(cold.splitlines()) == 2
+    before = set(findings.iterdir())
+    # a new field on Customer: app/models.py and app/bad.py, which imports it, are analysed
+    # again (new cache entries); clinic/ does not depend on it and is answered from the cache
+    changed = CUSTOMER_MODELS + "    name: PIIStr\n"
+    (root / "app" / "models.py").write_text(changed)
+    warm = run_tool("pii-guard", "check", ".", cwd=root).stdout
+    assert warm == cold
+    assert len(set(findings.iterdir()) - before) == 2
+    shutil.rmtree(root / ".pii_guard_cache")
+    assert run_tool("pii-guard", "check", ".", cwd=root).stdout == cold
