@@ -99,10 +99,8 @@ class _Options:
 
 
 def _analyse(text: str, path: str, index: ProjectIndex, options: _Options) -> FileResult:
-    full_pass, use_cache = options.full_pass, options.use_cache
-    check_syntax, report_unused_noqa = options.check_syntax, options.report_unused_noqa
-    if not full_pass and not index.mentions_pii(text):
-        return _nothing_to_find(text, path, check_syntax, report_unused_noqa)
+    if not options.full_pass and not index.mentions_pii(text):
+        return _nothing_to_find(text, path, options)
     absolute = Path(path).resolve()
     name, is_package = module_name(index.root, absolute)
     tree: ast.Module | None = None
@@ -113,10 +111,10 @@ def _analyse(text: str, path: str, index: ProjectIndex, options: _Options) -> Fi
             return FileResult(error=error)
         summary = summarise(tree, name, is_package)
     index = index.with_module(summary)
-    if not full_pass and not can_have_findings(summary, index):
-        return _nothing_to_find(text, path, check_syntax, report_unused_noqa)
+    if not options.full_pass and not can_have_findings(summary, index):
+        return _nothing_to_find(text, path, options)
     cache_file = None
-    if use_cache:
+    if options.use_cache:
         key = content_hash(
             "\x1f".join(
                 (
@@ -156,18 +154,16 @@ def _analyse(text: str, path: str, index: ProjectIndex, options: _Options) -> Fi
     return FileResult(tuple(findings))
 
 
-def _nothing_to_find(
-    text: str, path: str, check_syntax: bool, report_unused_noqa: bool
-) -> FileResult:
+def _nothing_to_find(text: str, path: str, options: _Options) -> FileResult:
     """The result for a file that cannot have a finding: any noqa code of ours in it is unused.
 
     Cheap on purpose, since most files of a project end here: the noqa comments are tokenized
     only when a text search finds one naming our family.
     """
-    judge = report_unused_noqa and mentions_our_codes(text)
-    error = _parse(text, path)[1] if check_syntax or judge else None
+    judge = options.report_unused_noqa and mentions_our_codes(text)
+    error = _parse(text, path)[1] if options.check_syntax or judge else None
     if error is not None:
-        return FileResult(error=error if check_syntax else None)
+        return FileResult(error=error if options.check_syntax else None)
     if not judge:
         return FileResult()
     return FileResult(tuple(unused_noqa(path, text, noqa_comments(text), used=frozenset())))

@@ -190,12 +190,7 @@ class ProjectIndex:
         target = summary.imports.get(attr)
         if target is not None and target != qualified:
             return self.resolve(target, _depth + 1)
-        # a later star import rebinds what an earlier one bound
-        for star in reversed(summary.star_imports):
-            candidate = self.resolve(f"{star}.{attr}", _depth + 1)
-            if self.class_summary(candidate) is not None or candidate in self.settings.pii_types:
-                return candidate
-        return qualified
+        return self._star_binding(summary, attr, _depth + 1) or qualified
 
     def qualify(self, summary: ModuleSummary, dotted: str) -> str | None:
         """The qualified name of a dotted expression as written in module `summary`."""
@@ -205,14 +200,20 @@ class ProjectIndex:
         elif head in summary.classes:
             base = f"{summary.module}.{head}"
         else:
-            for star in reversed(summary.star_imports):
-                candidate = self.resolve(f"{star}.{head}")
-                if self.class_summary(candidate) or candidate in self.settings.pii_types:
-                    base = candidate
-                    break
-            else:
+            star_bound = self._star_binding(summary, head)
+            if star_bound is None:
                 return None
+            base = star_bound
         return self.resolve(f"{base}.{rest}" if rest else base)
+
+    def _star_binding(self, summary: ModuleSummary, name: str, _depth: int = 0) -> str | None:
+        """The class or PII type that `name` is bound to by the module's star imports; a later
+        star import rebinds what an earlier one bound."""
+        for star in reversed(summary.star_imports):
+            candidate = self.resolve(f"{star}.{name}", _depth)
+            if self.class_summary(candidate) is not None or candidate in self.settings.pii_types:
+                return candidate
+        return None
 
     def qualify_annotation(self, summary: ModuleSummary, dotted: str) -> str | None:
         """`qualify` for a name in an annotation, where a bare name that the module neither
@@ -246,9 +247,8 @@ class ProjectIndex:
         module = self.modules[qualified.rpartition(".")[0]]
         fields: dict[str, FieldInfo] = {}
         inherits_model = False
-        for base in reversed(cls.bases):
-            base_name = self.qualify(module, base.split("[")[0])
-            base_model = self.model(base_name) if base_name else None
+        for base_name in reversed(self._base_names(module, cls)):
+            base_model = self.model(base_name)
             if base_model is not None:
                 inherits_model = True
                 fields.update(base_model.fields)
@@ -270,11 +270,15 @@ class ProjectIndex:
         if cls.fields:
             return True
         module = self.modules[qualified.rpartition(".")[0]]
-        for base in cls.bases:
-            base_name = self.qualify(module, base.split("[")[0])
-            if base_name is not None and self._is_model(base_name, _seen | {qualified}):
-                return True
-        return False
+        return any(
+            self._is_model(base_name, _seen | {qualified})
+            for base_name in self._base_names(module, cls)
+        )
+
+    def _base_names(self, module: ModuleSummary, cls: ClassSummary) -> list[str]:
+        """The qualified names of a class's bases that can be resolved (`Base[T]` as `Base`)."""
+        names = (self.qualify(module, base.split("[")[0]) for base in cls.bases)
+        return [name for name in names if name is not None]
 
     def _annotation_facts(
         self, module: ModuleSummary, annotation: str
