@@ -6,6 +6,7 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from pii_guard.binding import ValueSite, field_context, row_context
 from pii_guard.config import get_cryptor, use_cryptor
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.cryptors.keycache import DataKeyCache
@@ -27,10 +28,10 @@ from pii_guard.storage import (
     arewrap,
     decrypt_pii,
     encrypt_pii,
-    field_context,
+    load_pii,
     rewrap,
 )
-from pii_guard.types import EncryptedStr, PIIStr
+from pii_guard.types import STORED_CONTEXT, EncryptedStr, PIIStr
 
 if TYPE_CHECKING:
     from pii_guard.cryptors.fake import FakeCryptor
@@ -59,6 +60,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "STORED_CONTEXT",
     "Cryptor",
     "DataKeyCache",
     "EncryptedStr",
@@ -77,6 +79,7 @@ __all__ = [
     "PIIStr",
     "PIIUsageError",
     "UniqueConstraint",
+    "ValueSite",
     "__version__",
     "adecrypt_pii",
     "aencrypt_pii",
@@ -88,6 +91,8 @@ __all__ = [
     "field_context",
     "get_cryptor",
     "get_pii_fields",
+    "load_pii",
     "rewrap",
+    "row_context",
     "use_cryptor",
 ]

@@ -39,14 +39,21 @@ class PIIDecryptionError(PIIGuardError):
     """A value could not be decrypted: tampered, truncated, foreign, or under another context.
 
     `position` is the index of the failing value in the batch (None when the value was not
-    part of a batch); the message names the position and the reason, never the value.
+    part of a batch), or of the row when `field` (`Model.field`) names where a stored value
+    failed to load; the message names them and the reason, never the value.
     """
 
-    def __init__(self, reason: str, position: int | None = None) -> None:
+    def __init__(self, reason: str, position: int | None = None, *, field: str | None = None):
         self.reason = reason
         self.position = position
-        where = "the value" if position is None else f"the value at position {position}"
-        super().__init__(f"cannot decrypt {where} of the batch: {reason}")
+        self.field = field
+        if field is not None:
+            where = f"{field} of the row at position {position}"
+        elif position is None:
+            where = "the value of the batch"
+        else:
+            where = f"the value at position {position} of the batch"
+        super().__init__(f"cannot decrypt {where}: {reason}")
 
     def at(self, position: int) -> PIIDecryptionError:
         """The same failure, located at `position` of the caller's batch."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -9,9 +11,15 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from pii_guard.annotations import (
+    carries_pii,
+    contains_pii_annotation,
+    field_annotation,
+    pii_placement_problems,
+)
 from pii_guard.errors import PIIInvalidFieldUsageError
 from pii_guard.messages import message
-from pii_guard.types import EncryptedStr, PIIMarker, contains_pii_annotation
+from pii_guard.types import EncryptedStr, PIIMarker
 
 _pii_fields: weakref.WeakKeyDictionary[type[BaseModel], tuple[str, ...]] = (
     weakref.WeakKeyDictionary()
@@ -66,8 +74,15 @@ def _names(value: object) -> Iterable[str]:
 
 def check_model(model: type[BaseModel]) -> type[BaseModel]:
     """Raise PIIInvalidFieldUsageError when a PII field is in `__primary_key__` or a unique
-    constraint of `__constraints__`; returns the model, so it also works as a decorator."""
-    problems = []
+    constraint of `__constraints__`, or sits where it cannot be encrypted (a mapping key,
+    inside an `Iterable`); returns the model, so it also works as a decorator."""
+    problems = [
+        problem
+        for field_name, info in model.model_fields.items()
+        for problem in pii_placement_problems(
+            field_annotation(info), f"PII field {model.__name__}.{field_name}"
+        )
+    ]
     pii = set(get_pii_fields(model))
     name = model.__name__
     for key_field in _names(getattr(model, "__primary_key__", None)):
@@ -106,9 +121,31 @@ def _shows_plaintext(value: object) -> bool:
         return not isinstance(value, EncryptedStr)
     if isinstance(value, Mapping):
         return any(_shows_plaintext(item) for item in value.values())
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, list | tuple | set | frozenset | collections.deque):
         return any(_shows_plaintext(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return any(_shows_plaintext(getattr(value, f.name)) for f in dataclasses.fields(value))
     return False
+
+
+_masked_fields: weakref.WeakKeyDictionary[type[BaseModel], frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _fields_to_mask(model: type[BaseModel]) -> frozenset[str]:
+    """Fields whose values can hold PII: PII fields, and fields holding models, dataclasses,
+    TypedDicts or NamedTuples with PII fields (a nested PIIModel masks itself)."""
+    cached = _masked_fields.get(model)
+    if cached is None:
+        cached = frozenset(
+            name
+            for name, info in model.model_fields.items()
+            if carries_pii(field_annotation(info))
+        )
+        if model.__pydantic_complete__:
+            _masked_fields[model] = cached
+    return cached
 
 
 class PIIModel(BaseModel):
@@ -128,7 +165,7 @@ class PIIModel(BaseModel):
     __constraints__: ClassVar[list[UniqueConstraint]]
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        pii = get_pii_fields(type(self))
+        pii = _fields_to_mask(type(self))
         for name, value in super().__repr_args__():
             yield name, _HIDDEN if name in pii and _shows_plaintext(value) else value
 

@@ -1,133 +1,179 @@
-"""The storage boundary: rows with ciphertext out of live instances, plaintext copies back in.
+"""The storage boundary: rows with ciphertext out of live instances, stored rows back in.
 
-Each function sends every PII value of every instance (nested models and containers included)
-to the cryptor in ONE call. Live instances are never changed.
+`encrypt_pii` sends every PII value of every instance to the cryptor in ONE call; `load_pii`
+is the only way stored text becomes `EncryptedStr`; `decrypt_pii` gives plaintext copies in
+ONE call. Live instances are never changed. Each value is bound to where it sits (by default
+`Model.field` of the declaring model), so a value moved elsewhere fails authentication.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import types
-import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+import enum
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar, cast
 
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, ValidationError
 
-from pii_guard.annotations import referenced_models
+from pii_guard.binding import ContextFunction, ValueSite, field_context
 from pii_guard.config import get_cryptor
 from pii_guard.cryptors.base import Cryptor
-from pii_guard.errors import PIIEncryptionError, PIIInvalidFieldUsageError, PIIUsageError
-from pii_guard.types import PII_MARKER, EncryptedStr, PIIMarker, contains_pii_annotation
-from pii_guard.wire import is_wire_value
+from pii_guard.errors import PIIDecryptionError, PIIEncryptionError, PIIUsageError
+from pii_guard.types import STORED_KEY, EncryptedStr, StoredOrigin, bind_origin, stored_value
+from pii_guard.walk import SET_MEMBER, Path, map_row, value_at
+from pii_guard.wire import is_wire_value, looks_like_wire_value
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-ContextFunction = Callable[[type[BaseModel], str], str | None]
-"""Gives the authenticated context of a value from its model and field (None: no context)."""
+
+class _AsRead(enum.Enum):
+    CONTEXT = "the context the values were read with"
 
 
-def field_context(model: type[BaseModel], field: str) -> str:
-    """`Model.field` as the authenticated context, so a value only decrypts in its own field.
+AS_READ = _AsRead.CONTEXT
+"""`rewrap`'s default `to_context`: bind the new ciphertext as the old one was bound."""
 
-    A model can set `__pii_context__ = "stable-name"` to keep its values readable after the
-    class is renamed.
+
+def load_pii(
+    model: type[ModelT],
+    rows: Iterable[Any],
+    *,
+    cryptor: Cryptor | None = None,
+    context: ContextFunction | None = field_context,
+    allow_plaintext: bool = False,
+) -> list[ModelT]:
+    """Instances of `model` from stored rows, each PII value an `EncryptedStr` (no cryptor call).
+
+    Every PII value must be a stored value of `cryptor` (default: the process's cryptor);
+    one that is not (truncated, padded, another format) raises `PIIDecryptionError` naming
+    the model, field and row position, never the value. With `allow_plaintext=True`, values
+    written before the field was PII are accepted as plaintext (and encrypted on the next
+    save), but text in a stored shape that does not parse is still an error.
     """
-    owner = getattr(model, "__pii_context__", None) or model.__name__
-    return f"{owner}.{field}"
+    if isinstance(rows, BaseModel | dict):
+        raise PIIUsageError("pass a list of stored rows, not a single row")
+    chosen = cryptor if cryptor is not None else get_cryptor()
+    bind = _binding(context, chosen)
+    marker = StoredOrigin(bound=False)  # this call's own: only values it made get bound
+    loaded = []
+    for position, row in enumerate(rows):
+        instance = _validate_row(model, row, position, marker)
+
+        def check(value: str, site: ValueSite, path: Path, position: int = position) -> str:
+            if isinstance(value, EncryptedStr) and value.origin is not marker:
+                return value  # loaded earlier, and passed in as it was
+            # Anything else here was read from the row, even if a validator made it a str.
+            text = str.__str__(value)
+            if chosen.is_ciphertext(text):
+                context = None if bind is None else bind(site)
+                if isinstance(value, EncryptedStr):
+                    bind_origin(value, context)
+                    return value
+                return stored_value(text, StoredOrigin(bound=True, context=context))
+            if allow_plaintext and not looks_like_wire_value(text):
+                return text  # legacy plaintext: a plain str, encrypted on the next save
+            raise PIIDecryptionError(
+                f"it is not a stored value of {type(chosen).__name__} (truncated, padded, "
+                "changed, or written by another cryptor)"
+                + ("" if allow_plaintext else "; pass allow_plaintext=True for legacy plaintext"),
+                position,
+                field=f"{site.owner.__name__}.{site.field}",
+            )
+
+        loaded.append(cast(ModelT, map_row(instance, check)))
+    return loaded
 
 
 def encrypt_pii(
     instances: Iterable[BaseModel],
     *,
     cryptor: Cryptor | None = None,
-    context: ContextFunction | None = None,
+    context: ContextFunction | None = field_context,
 ) -> list[dict[str, Any]]:
     """Storage rows (`model_dump()`) in which every PII value is ciphertext.
 
-    Values already `EncryptedStr` (loaded and not changed) keep their stored ciphertext;
+    Every `str` is plaintext and is encrypted, whatever it looks like. Values loaded with
+    `load_pii` and not changed keep their stored ciphertext (no cryptor call for them);
     `None` stays `None`. Raises instead of ever returning a plaintext PII value.
     """
-    plan = _plan_encryption(instances, cryptor, context)
-    if not plan.pending:
-        return _rows(plan, [])
-    if plan.contexts is None:
-        encrypted = plan.cryptor.encrypt(plan.pending)
-    else:
-        encrypted = plan.cryptor.encrypt(plan.pending, plan.contexts)
-    return _rows(plan, encrypted)
+    batch = _plan_encryption(instances, cryptor, context)
+    if not batch.values:
+        return _rows(batch, [])
+    if batch.contexts is None:
+        return _rows(batch, batch.cryptor.encrypt(batch.values))
+    return _rows(batch, batch.cryptor.encrypt(batch.values, batch.contexts))
 
 
 async def aencrypt_pii(
     instances: Iterable[BaseModel],
     *,
     cryptor: Cryptor | None = None,
-    context: ContextFunction | None = None,
+    context: ContextFunction | None = field_context,
 ) -> list[dict[str, Any]]:
     """`encrypt_pii` whose cryptor call does not block the event loop."""
-    plan = _plan_encryption(instances, cryptor, context)
-    if not plan.pending:
-        return _rows(plan, [])
-    if plan.contexts is None:
-        encrypted = await plan.cryptor.aencrypt(plan.pending)
-    else:
-        encrypted = await plan.cryptor.aencrypt(plan.pending, plan.contexts)
-    return _rows(plan, encrypted)
+    batch = _plan_encryption(instances, cryptor, context)
+    if not batch.values:
+        return _rows(batch, [])
+    if batch.contexts is None:
+        return _rows(batch, await batch.cryptor.aencrypt(batch.values))
+    return _rows(batch, await batch.cryptor.aencrypt(batch.values, batch.contexts))
 
 
 def decrypt_pii(
     instances: Iterable[ModelT],
     *,
     cryptor: Cryptor | None = None,
-    context: ContextFunction | None = None,
+    context: ContextFunction | None = field_context,
 ) -> list[ModelT]:
-    """Copies of `instances` whose `EncryptedStr` values are plaintext again (one call)."""
-    plan = _plan_decryption(instances, cryptor, context)
-    if not plan.pending:
-        return _copies(plan, [])
-    if plan.contexts is None:
-        return _copies(plan, plan.cryptor.decrypt(plan.pending))
-    return _copies(plan, plan.cryptor.decrypt(plan.pending, plan.contexts))
+    """Copies of loaded `instances` whose `EncryptedStr` values are plaintext (one call).
+
+    A plain `str` is plaintext and stays as it is; one in a stored shape raises
+    `PIIUsageError`, since it is a stored row validated without `load_pii` and would
+    otherwise come back as "plaintext".
+    """
+    batch = _plan_decryption(instances, cryptor, context)
+    if not batch.values:
+        return _copies(batch, [])
+    if batch.contexts is None:
+        return _copies(batch, batch.cryptor.decrypt(batch.values))
+    return _copies(batch, batch.cryptor.decrypt(batch.values, batch.contexts))
 
 
 async def adecrypt_pii(
     instances: Iterable[ModelT],
     *,
     cryptor: Cryptor | None = None,
-    context: ContextFunction | None = None,
+    context: ContextFunction | None = field_context,
 ) -> list[ModelT]:
     """`decrypt_pii` whose cryptor call does not block the event loop."""
-    plan = _plan_decryption(instances, cryptor, context)
-    if not plan.pending:
-        return _copies(plan, [])
-    if plan.contexts is None:
-        return _copies(plan, await plan.cryptor.adecrypt(plan.pending))
-    return _copies(plan, await plan.cryptor.adecrypt(plan.pending, plan.contexts))
+    batch = _plan_decryption(instances, cryptor, context)
+    if not batch.values:
+        return _copies(batch, [])
+    if batch.contexts is None:
+        return _copies(batch, await batch.cryptor.adecrypt(batch.values))
+    return _copies(batch, await batch.cryptor.adecrypt(batch.values, batch.contexts))
 
 
 def rewrap(
     instances: Iterable[BaseModel],
     *,
     cryptor: Cryptor | None = None,
-    context: ContextFunction | None = None,
+    context: ContextFunction | None = field_context,
     to_cryptor: Cryptor | None = None,
-    to_context: ContextFunction | None = None,
+    to_context: ContextFunction | _AsRead | None = AS_READ,
 ) -> list[dict[str, Any]]:
     """Storage rows in which every PII value of the loaded `instances` is encrypted afresh.
 
-    For migrations: after the KMS key (or the alias's target) changed, to retire old data keys,
-    to move to another cryptor (`to_cryptor`) or to start binding values to a context
-    (`to_context`); each defaults to the one the values were read with. One decrypt call for
-    the whole batch, then one encrypt call: with KMS, one `Decrypt` per distinct old data key
-    and one `GenerateDataKey`. Values still stored as plaintext (written before the field was
-    PII) are encrypted too. On any failure nothing is returned and nothing is changed.
+    For migrations: after the KMS key changed, to retire old data keys, to move to another
+    cryptor (`to_cryptor`) or binding (`to_context`); each defaults to the one the values were
+    read with. One decrypt call for the whole batch, then one encrypt call. Legacy plaintext
+    loaded with `allow_plaintext=True` is encrypted too. On any failure nothing is returned.
     """
     plaintexts = decrypt_pii(instances, cryptor=cryptor, context=context)
     return encrypt_pii(
         plaintexts,
         cryptor=to_cryptor if to_cryptor is not None else cryptor,
-        context=to_context if to_context is not None else context,
+        context=context if to_context is AS_READ else to_context,
     )
 
 
@@ -135,32 +181,30 @@ async def arewrap(
     instances: Iterable[BaseModel],
     *,
     cryptor: Cryptor | None = None,
-    context: ContextFunction | None = None,
+    context: ContextFunction | None = field_context,
     to_cryptor: Cryptor | None = None,
-    to_context: ContextFunction | None = None,
+    to_context: ContextFunction | _AsRead | None = AS_READ,
 ) -> list[dict[str, Any]]:
     """`rewrap` whose cryptor calls do not block the event loop."""
     plaintexts = await adecrypt_pii(instances, cryptor=cryptor, context=context)
     return await aencrypt_pii(
         plaintexts,
         cryptor=to_cryptor if to_cryptor is not None else cryptor,
-        context=to_context if to_context is not None else context,
+        context=context if to_context is AS_READ else to_context,
     )
 
 
 # --- planning: one pass collects the values, a second puts the cryptor's answers back --------
 
-Leaf = Callable[[str, type[BaseModel], str], str]
-
 
 @dataclasses.dataclass
-class _Plan:
+class _Batch:
     """The instances of one call, and the values (with contexts) to send to the cryptor."""
 
     cryptor: Cryptor
-    context: ContextFunction | None
+    bind: ContextFunction | None
     instances: list[Any]
-    pending: list[str] = dataclasses.field(default_factory=list)
+    values: list[str] = dataclasses.field(default_factory=list)
     contexts: list[str | None] | None = None
     # encrypting only: per PII value, its stored ciphertext to keep, or None to encrypt it
     keep: list[str | None] = dataclasses.field(default_factory=list)
@@ -168,42 +212,80 @@ class _Plan:
     @classmethod
     def start(
         cls, instances: Iterable[Any], cryptor: Cryptor | None, context: ContextFunction | None
-    ) -> _Plan:
+    ) -> _Batch:
+        chosen = cryptor if cryptor is not None else get_cryptor()
+        bind = _binding(context, chosen)
         return cls(
-            cryptor=cryptor if cryptor is not None else get_cryptor(),
-            context=context,
+            cryptor=chosen,
+            bind=bind,
             instances=_instances(instances),
-            contexts=None if context is None else [],
+            contexts=None if bind is None else [],
         )
 
-    def send(self, value: str, model: type[BaseModel], field: str) -> None:
-        self.pending.append(value)
-        if self.contexts is not None and self.context is not None:
-            self.contexts.append(self.context(model, field))
+    def context_of(self, site: ValueSite) -> str | None:
+        return None if self.bind is None else self.bind(site)
+
+    def send(self, value: str, context: str | None) -> None:
+        self.values.append(value)
+        if self.contexts is not None:
+            self.contexts.append(context)
+
+
+def _binding(context: ContextFunction | None, cryptor: Cryptor) -> ContextFunction | None:
+    """The context function to use: the default field binding only where the cryptor can
+    bind (the AMSDAL service protocol and the fake cryptor cannot)."""
+    if context is field_context and not getattr(cryptor, "supports_context", False):
+        return None
+    return context
 
 
 def _plan_encryption(
     instances: Iterable[BaseModel], cryptor: Cryptor | None, context: ContextFunction | None
-) -> _Plan:
-    plan = _Plan.start(instances, cryptor, context)
+) -> _Batch:
+    batch = _Batch.start(instances, cryptor, context)
 
-    def collect(value: str, model: type[BaseModel], field: str) -> str:
-        if isinstance(value, EncryptedStr) and plan.cryptor.is_ciphertext(value.ciphertext):
-            plan.keep.append(value.ciphertext)
+    def collect(value: str, site: ValueSite, path: Path) -> str:
+        context = batch.context_of(site)
+        if isinstance(value, EncryptedStr):
+            batch.keep.append(_kept_ciphertext(value, context, batch.cryptor, site))
         else:
-            plan.keep.append(None)
-            plan.send(str.__str__(value), model, field)
+            batch.keep.append(None)
+            batch.send(str.__str__(value), context)
         return value
 
-    for instance in plan.instances:
-        _map_model(instance, collect)
-    return plan
+    for instance in batch.instances:
+        map_row(instance, collect)
+    return batch
 
 
-def _rows(plan: _Plan, encrypted: Sequence[str]) -> list[dict[str, Any]]:
-    if len(encrypted) != len(plan.pending):
+def _kept_ciphertext(
+    value: EncryptedStr, context: str | None, cryptor: Cryptor, site: ValueSite
+) -> str:
+    """The stored text of a loaded value to write again; raises when it cannot be kept."""
+    where = f"{site.owner.__name__}.{site.field}"
+    origin = value.origin
+    if origin is None:
         raise PIIEncryptionError(
-            f"the cryptor answered {len(encrypted)} values for {len(plan.pending)}"
+            f"{where} holds an EncryptedStr made in code, not read from storage: load stored "
+            "rows with load_pii, and assign plaintext to change a value"
+        )
+    if not cryptor.is_ciphertext(value.ciphertext):
+        raise PIIEncryptionError(
+            f"{where} holds a stored value that {type(cryptor).__name__} cannot read (damaged, "
+            "or written by another cryptor): move values between cryptors with rewrap"
+        )
+    if origin.bound and origin.context != context:
+        raise PIIEncryptionError(
+            f"{where} holds a stored value loaded for another row or field, which would not "
+            "decrypt here: decrypt it (decrypt_pii) and assign the plaintext instead"
+        )
+    return value.ciphertext
+
+
+def _rows(batch: _Batch, encrypted: Sequence[str]) -> list[dict[str, Any]]:
+    if len(encrypted) != len(batch.values):
+        raise PIIEncryptionError(
+            f"the cryptor answered {len(encrypted)} values for {len(batch.values)}"
         )
     for position, value in enumerate(encrypted):
         if not is_wire_value(value):
@@ -212,44 +294,82 @@ def _rows(plan: _Plan, encrypted: Sequence[str]) -> list[dict[str, Any]]:
                 "not a stored PII value (#01#...#10#); refusing to store it"
             )
     answers = iter(encrypted)
-    kept = iter(plan.keep)
+    kept = iter(batch.keep)
+    written: Written = []
 
-    def replace(value: str, model: type[BaseModel], field: str) -> str:
+    def replace(value: str, site: ValueSite, path: Path) -> str:
         stored = next(kept)
-        return str.__str__(stored if stored is not None else next(answers))
+        text = str.__str__(stored if stored is not None else next(answers))
+        written.append((path, text, site))
+        return text
 
-    return [_map_model(instance, replace).model_dump() for instance in plan.instances]
+    rows = []
+    for position, instance in enumerate(batch.instances):
+        written.clear()
+        row = map_row(instance, replace).model_dump()
+        _check_row(row, written, position)
+        rows.append(row)
+    return rows
+
+
+Written = list[tuple[Path, str, ValueSite]]
+
+
+def _check_row(row: dict[str, Any], written: Written, position: int) -> None:
+    """Raise unless every ciphertext put into the instance is in its dumped row, unchanged
+    (a field serializer or a `model_dump` override could turn it back into something else)."""
+    for path, text, site in written:
+        found, dumped = value_at(row, path)
+        if not found:
+            if any(isinstance(step, str) for step in path):
+                continue  # a field left out of the dump (exclude=True, an alias): not stored
+        elif (dumped == text and type(dumped) is str) or (
+            path[-1] is SET_MEMBER and text in dumped
+        ):
+            continue
+        raise PIIEncryptionError(
+            f"{site.owner.__name__}.{site.field} of the instance at position {position} is not "
+            "ciphertext after model_dump (a serializer changed it); refusing to return the row"
+        )
 
 
 def _plan_decryption(
     instances: Iterable[Any], cryptor: Cryptor | None, context: ContextFunction | None
-) -> _Plan:
-    plan = _Plan.start(instances, cryptor, context)
+) -> _Batch:
+    batch = _Batch.start(instances, cryptor, context)
 
-    def collect(value: str, model: type[BaseModel], field: str) -> str:
-        if isinstance(value, EncryptedStr):
-            plan.send(value.ciphertext, model, field)
-        return value
+    for position, instance in enumerate(batch.instances):
 
-    for instance in plan.instances:
-        _map_model(instance, collect)
-    return plan
+        def collect(value: str, site: ValueSite, path: Path, position: int = position) -> str:
+            if isinstance(value, EncryptedStr):
+                batch.send(value.ciphertext, batch.context_of(site))
+            elif looks_like_wire_value(value):
+                raise PIIUsageError(
+                    f"{site.owner.__name__}.{site.field} of the instance at position "
+                    f"{position} holds text in a stored shape that was not read with load_pii: "
+                    "load stored rows with load_pii (plain validation makes every value "
+                    "plaintext)"
+                )
+            return value
+
+        map_row(instance, collect)
+    return batch
 
 
-def _copies(plan: _Plan, plaintexts: Sequence[str]) -> list[Any]:
-    if len(plaintexts) != len(plan.pending) or not all(isinstance(p, str) for p in plaintexts):
+def _copies(batch: _Batch, plaintexts: Sequence[str]) -> list[Any]:
+    if len(plaintexts) != len(batch.values) or not all(isinstance(p, str) for p in plaintexts):
         raise PIIUsageError(
-            f"the cryptor answered {len(plaintexts)} values for {len(plan.pending)}, "
+            f"the cryptor answered {len(plaintexts)} values for {len(batch.values)}, "
             "or values that are not str"
         )
     answers = iter(plaintexts)
 
-    def replace(value: str, model: type[BaseModel], field: str) -> str:
+    def replace(value: str, site: ValueSite, path: Path) -> str:
         return str.__str__(next(answers)) if isinstance(value, EncryptedStr) else value
 
     result = []
-    for instance in plan.instances:
-        copied = _map_model(instance, replace)
+    for instance in batch.instances:
+        copied = map_row(instance, replace)
         result.append(copied if copied is not instance else instance.model_copy())
     return result
 
@@ -267,146 +387,15 @@ def _instances(instances: Iterable[Any]) -> list[Any]:
     return listed
 
 
-# --- walking models: which values are PII is read from the field annotations ----------------
-
-_walked_fields: weakref.WeakKeyDictionary[type[BaseModel], dict[str, Any]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _fields_to_walk(model: type[BaseModel]) -> dict[str, Any]:
-    """Field name -> annotation, for the fields that can hold PII values (cached per class)."""
-    cached = _walked_fields.get(model)
-    if cached is None:
-        cached = {}
-        for name, info in model.model_fields.items():
-            annotation = _field_annotation(info)
-            if contains_pii_annotation(annotation) or referenced_models(annotation):
-                cached[name] = annotation
-        _walked_fields[model] = cached
-    return cached
-
-
-def _field_annotation(info: FieldInfo) -> Any:
-    # pydantic moves a top-level Annotated's metadata into the FieldInfo: put the marker back.
-    if any(isinstance(meta, PIIMarker) for meta in info.metadata):
-        return Annotated[info.annotation, PII_MARKER]
-    return info.annotation
-
-
-def _map_model(instance: ModelT, leaf: Leaf) -> ModelT:
-    model = type(instance)
-    updates = {}
-    for name, annotation in _fields_to_walk(model).items():
-        value = getattr(instance, name)
-        mapped = _map_value((annotation,), value, leaf, model, name)
-        if mapped is not value:
-            updates[name] = mapped
-    return instance.model_copy(update=updates) if updates else instance
-
-
-def _map_value(
-    annotations: tuple[Any, ...], value: Any, leaf: Leaf, model: type[BaseModel], field: str
-) -> Any:
-    """`value` with `leaf` applied to each PII string in it (the same object when unchanged)."""
-    if value is None:
-        return None
-    if isinstance(value, BaseModel):
-        return _map_model(value, leaf)
-    arms, text_is_pii = _alternatives(annotations)
-    if isinstance(value, str):
-        return leaf(value, model, field) if text_is_pii else value
-    if isinstance(value, Mapping):
-        key_annotations, value_annotations = _mapping_arguments(arms)
-        if any(contains_pii_annotation(a) for a in key_annotations):
-            raise PIIInvalidFieldUsageError(
-                f"PII field {model.__name__}.{field} uses a PII type as a mapping key: keys are "
-                "not encrypted; key by a non-PII value"
-            )
-        items = {k: _map_value(value_annotations, v, leaf, model, field) for k, v in value.items()}
-        if all(items[k] is v for k, v in value.items()):
-            return value
-        return items
-    if isinstance(value, list | tuple | set | frozenset):
-        elements = [
-            _map_value(_element_arguments(arms, index), item, leaf, model, field)
-            for index, item in enumerate(value)
-        ]
-        if all(new is old for new, old in zip(elements, value, strict=True)):
-            return value
-        if isinstance(value, list):
-            return elements
-        return type(value)(elements)
-    return value
-
-
-_ALTERNATIVES_CACHE_SIZE = 4096
-_alternatives_cache: dict[tuple[Any, ...], tuple[list[Any], bool]] = {}
-
-
-def _alternatives(annotations: tuple[Any, ...]) -> tuple[list[Any], bool]:
-    """The arms of the annotations, and whether a string under them is PII.
-
-    Asked once per value of every instance, so the answer is kept per annotation (a handful
-    per model); unhashable annotations are worked out every time.
-    """
+def _validate_row(model: type[ModelT], row: Any, position: int, marker: StoredOrigin) -> ModelT:
     try:
-        return _alternatives_cache[annotations]
-    except KeyError:
-        pass
-    except TypeError:
-        return _work_out_alternatives(annotations)
-    if len(_alternatives_cache) >= _ALTERNATIVES_CACHE_SIZE:
-        _alternatives_cache.clear()  # models made on the fly: never grow without bound
-    found = _alternatives_cache[annotations] = _work_out_alternatives(annotations)
-    return found
-
-
-def _work_out_alternatives(annotations: tuple[Any, ...]) -> tuple[list[Any], bool]:
-    arms = [arm for annotation in annotations for arm in _arms(annotation)]
-    return arms, any(_is_pii_arm(arm) for arm in arms)
-
-
-def _arms(annotation: Any) -> list[Any]:
-    """The alternatives of an annotation: unions flattened, non-PII Annotated unwrapped."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        if any(isinstance(meta, PIIMarker) for meta in annotation.__metadata__):
-            return [annotation]
-        return _arms(get_args(annotation)[0])
-    if origin is Union or origin is types.UnionType:
-        return [arm for arg in get_args(annotation) for arm in _arms(arg)]
-    return [annotation]
-
-
-def _is_pii_arm(arm: Any) -> bool:
-    return get_origin(arm) is Annotated and any(
-        isinstance(meta, PIIMarker) for meta in arm.__metadata__
-    )
-
-
-def _mapping_arguments(arms: list[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    keys: list[Any] = []
-    values: list[Any] = []
-    for arm in arms:
-        args = get_args(arm)
-        origin = get_origin(arm)
-        if len(args) == 2 and isinstance(origin, type) and issubclass(origin, Mapping):
-            keys.append(args[0])
-            values.append(args[1])
-    return tuple(keys), tuple(values)
-
-
-def _element_arguments(arms: list[Any], index: int) -> tuple[Any, ...]:
-    found: list[Any] = []
-    for arm in arms:
-        origin = get_origin(arm)
-        args = get_args(arm)
-        if not args or not isinstance(origin, type) or issubclass(origin, Mapping | str):
-            continue
-        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            if index < len(args):
-                found.append(args[index])  # tuple[A, B]: each position has its own type
-        else:
-            found.append(args[0])
-    return tuple(found)
+        return model.model_validate(row, context={STORED_KEY: marker})
+    except ValidationError as error:
+        # Never the input: the row holds ciphertext and plaintext of other fields.
+        problems = "; ".join(
+            f"{'.'.join(map(str, detail['loc'])) or '(row)'}: {detail['type']}"
+            for detail in error.errors(include_url=False, include_input=False)
+        )
+        raise PIIUsageError(
+            f"the row at position {position} is not a valid {model.__name__} ({problems})"
+        ) from None

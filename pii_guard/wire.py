@@ -7,6 +7,7 @@ stored part), so any change to the stored text is either rejected here or by the
 from __future__ import annotations
 
 import binascii
+import re
 from dataclasses import dataclass
 
 from pii_guard.errors import PIIDecryptionError
@@ -177,3 +178,13 @@ def _decode_part(name: str, part: str) -> bytes:
     if _unused_bits(part):
         raise PIIDecryptionError(f"the {name} part is not canonical base64")
     return decoded
+
+
+_STORED_SHAPE = re.compile(r"#\d\d#")
+
+
+def looks_like_wire_value(value: str) -> bool:
+    """Whether text has any stored shape (`#NN#...`, `...#10#`), damaged ones included: a
+    truncated, padded or future-version value must never pass for plaintext."""
+    stripped = value.strip()
+    return bool(_STORED_SHAPE.match(stripped)) or stripped.endswith(SUFFIX)

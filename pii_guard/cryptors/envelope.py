@@ -35,6 +35,8 @@ from pii_guard.wire import (
 )
 
 DATA_KEY_BYTES = 32
+# Prefixed to every context in the associated data, so an empty context ("") differs from none.
+CONTEXT_PREFIX = b"pii-guard context:"
 
 
 @dataclass(frozen=True, repr=False)
@@ -50,6 +52,9 @@ class DataKey:
 
 class EnvelopeCryptor(abc.ABC):
     """The batch encryption and decryption of the `#01#key:iv:ct:tag#10#` format."""
+
+    supports_context = True
+    """Contexts are AES-GCM associated data: a value only decrypts under its own context."""
 
     def __init__(self) -> None:
         self._initialized = False
@@ -92,7 +97,8 @@ class EnvelopeCryptor(abc.ABC):
         wire_values = []
         for data, context in zip(encoded, associated, strict=True):
             iv = new_iv(IV_BYTES)
-            sealed = seal(iv, data, None if context is None else context.encode())
+            associated_data = None if context is None else CONTEXT_PREFIX + context.encode()
+            sealed = seal(iv, data, associated_data)
             wire_values.append(build(encrypted_key, iv, sealed[:-TAG_BYTES], sealed[-TAG_BYTES:]))
         return wire_values
 
@@ -121,7 +127,9 @@ class EnvelopeCryptor(abc.ABC):
             context = associated[position]
             try:
                 data = opens[key_text](
-                    iv, ciphertext + tag, None if context is None else context.encode()
+                    iv,
+                    ciphertext + tag,
+                    None if context is None else CONTEXT_PREFIX + context.encode(),
                 )
                 plaintexts.append(data.decode())
             except InvalidTag:

@@ -43,6 +43,8 @@ class FakeCryptor:
     """Wraps values in the wire markers without encrypting them. Contexts are accepted and
     not checked: nothing is authenticated."""
 
+    supports_context = False
+
     def __repr__(self) -> str:
         return "FakeCryptor()"
 

@@ -31,6 +31,8 @@ class PIICryptorService:
     context, so contexts are refused rather than ignored.
     """
 
+    supports_context = False
+
     def __init__(
         self,
         base_url: str | None = None,

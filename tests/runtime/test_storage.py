@@ -1,4 +1,4 @@
-"""encrypt_pii / decrypt_pii: the storage boundary, one cryptor call per batch."""
+"""encrypt_pii / load_pii / decrypt_pii: the storage boundary, one cryptor call per batch."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ from pii_guard import (
     aencrypt_pii,
     decrypt_pii,
     encrypt_pii,
+    ValueSite,
     field_context,
+    load_pii,
     use_cryptor,
 )
 from pii_guard.cryptors.base import Contexts
@@ -73,7 +75,7 @@ def test_live_instances_keep_their_plaintext(kms: CountedKMS) -> None:
 def test_loaded_rows_decrypt_in_one_call_per_data_key(kms: CountedKMS) -> None:
     cryptor = kms.cryptor()
     rows = encrypt_pii([make_customer(n) for n in range(100)], cryptor=cryptor)
-    loaded = [Customer.model_validate(row) for row in rows]
+    loaded = load_pii(Customer, rows, cryptor=cryptor)
     kms.calls.clear()
 
     decrypted = decrypt_pii(loaded, cryptor=cryptor)
@@ -86,7 +88,7 @@ def test_loaded_rows_decrypt_in_one_call_per_data_key(kms: CountedKMS) -> None:
 def test_resaving_a_loaded_instance_never_encrypts_twice(kms: CountedKMS) -> None:
     cryptor = kms.cryptor()
     rows = encrypt_pii([make_customer(1)], cryptor=cryptor)
-    loaded = Customer.model_validate(rows[0])
+    (loaded,) = load_pii(Customer, rows, cryptor=cryptor)
     kms.calls.clear()
 
     assert encrypt_pii([loaded], cryptor=cryptor) == rows
@@ -98,14 +100,14 @@ def test_a_changed_value_is_encrypted_and_the_others_keep_their_ciphertext(
 ) -> None:
     cryptor = kms.cryptor()
     (row,) = encrypt_pii([make_customer(1)], cryptor=cryptor)
-    loaded = Customer.model_validate(row)
+    (loaded,) = load_pii(Customer, [row], cryptor=cryptor)
     loaded.phone = "+31 20 9999"
 
     (resaved,) = encrypt_pii([loaded], cryptor=cryptor)
 
     assert resaved["name"] == row["name"]
     assert resaved["phone"] != row["phone"]
-    (copy,) = decrypt_pii([Customer.model_validate(resaved)], cryptor=cryptor)
+    (copy,) = decrypt_pii(load_pii(Customer, [resaved], cryptor=cryptor), cryptor=cryptor)
     assert (copy.name, copy.phone) == ("Customer 1", "+31 20 9999")
 
 
@@ -116,7 +118,7 @@ def test_text_that_looks_stored_but_is_not_is_encrypted_not_kept(kms: CountedKMS
     (row,) = encrypt_pii([customer], cryptor=cryptor)
 
     assert "typed by a user" not in row["name"]
-    (copy,) = decrypt_pii([Customer.model_validate(row)], cryptor=cryptor)
+    (copy,) = decrypt_pii(load_pii(Customer, [row], cryptor=cryptor), cryptor=cryptor)
     assert copy.name == "#01#typed by a user#10#"
 
 
@@ -125,7 +127,7 @@ def test_nested_models_under_a_plain_base_model_are_handled(kms: CountedKMS) -> 
     orders = [Order(order_id=n, customer=make_customer(n), note="gift") for n in range(3)]
 
     rows = encrypt_pii(orders, cryptor=cryptor)
-    loaded = [Order.model_validate(row) for row in rows]
+    loaded = load_pii(Order, rows, cryptor=cryptor)
     decrypted = decrypt_pii(loaded, cryptor=cryptor)
 
     assert is_envelope(rows[0]["customer"]["profile"]["email"])
@@ -146,7 +148,8 @@ def test_tuples_encrypt_only_their_pii_positions(local_cryptor: LocalKeyCryptor)
 
     assert row["pair"][0] == "label" and is_envelope(row["pair"][1])
     assert all(is_envelope(value) for value in (*row["many"], *row["tags"]))
-    assert decrypt_pii([Labelled.model_validate(row)], cryptor=local_cryptor) == [item]
+    loaded = load_pii(Labelled, [row], cryptor=local_cryptor)
+    assert decrypt_pii(loaded, cryptor=local_cryptor) == [item]
 
 
 def test_pii_as_a_mapping_key_is_refused(local_cryptor: LocalKeyCryptor) -> None:
@@ -157,35 +160,61 @@ def test_pii_as_a_mapping_key_is_refused(local_cryptor: LocalKeyCryptor) -> None
         encrypt_pii([ByEmail(scores={"ann@example.com": 1})], cryptor=local_cryptor)
 
 
-def test_values_bound_to_their_field_do_not_decrypt_in_another(
-    local_cryptor: LocalKeyCryptor,
-) -> None:
-    (row,) = encrypt_pii([make_customer(1)], cryptor=local_cryptor, context=field_context)
-    (copy,) = decrypt_pii(
-        [Customer.model_validate(row)], cryptor=local_cryptor, context=field_context
-    )
-    assert copy == make_customer(1)
+def test_values_are_bound_to_their_field_by_default(local_cryptor: LocalKeyCryptor) -> None:
+    (row,) = encrypt_pii([make_customer(1)], cryptor=local_cryptor)
+    assert decrypt_pii(load_pii(Customer, [row], cryptor=local_cryptor), cryptor=local_cryptor) == [
+        make_customer(1)
+    ]
 
     row["name"], row["phone"] = row["phone"], row["name"]  # swapped in storage
+    swapped = load_pii(Customer, [row], cryptor=local_cryptor)
     with pytest.raises(PIIDecryptionError, match=r"position 0 .*another context"):
-        decrypt_pii([Customer.model_validate(row)], cryptor=local_cryptor, context=field_context)
+        decrypt_pii(swapped, cryptor=local_cryptor)
 
 
-def test_field_context_names_model_and_field() -> None:
+def test_field_context_names_the_declaring_model_and_field(
+    local_cryptor: LocalKeyCryptor,
+) -> None:
     class Renamed(BaseModel):
         __pii_context__ = "Customer"
         email: PIIStr
 
-    assert field_context(Profile, "email") == "Profile.email"
-    assert field_context(Renamed, "email") == "Customer.email"
+    class Special(Renamed):
+        tier: str = "gold"
+
+    seen: list[str | None] = []
+
+    def recording(site: ValueSite) -> str | None:
+        seen.append(field_context(site))
+        return field_context(site)
+
+    encrypt_pii([Special(email="e"), Profile(email="f")], cryptor=local_cryptor, context=recording)
+
+    assert seen == ["Customer.email", "Profile.email"]
+
+
+def tamper(stored: str) -> str:
+    """The stored text with one base64 character of its ciphertext part changed."""
+    key, iv, ciphertext, tag = stored[4:-4].split(":")
+    changed = ("B" if ciphertext[0] == "A" else "A") + ciphertext[1:]
+    return f"#01#{key}:{iv}:{changed}:{tag}#10#"
 
 
 def test_a_tampered_stored_value_names_its_batch_position(local_cryptor: LocalKeyCryptor) -> None:
     rows = encrypt_pii([make_customer(1), make_customer(2)], cryptor=local_cryptor)
-    rows[1]["phone"] = rows[1]["phone"].replace("#10#", "AAAA#10#")
+    rows[1]["phone"] = tamper(rows[1]["phone"])
+    loaded = load_pii(Customer, rows, cryptor=local_cryptor)
 
     with pytest.raises(PIIDecryptionError, match="position 7"):
-        decrypt_pii([Customer.model_validate(row) for row in rows], cryptor=local_cryptor)
+        decrypt_pii(loaded, cryptor=local_cryptor)
+
+
+def test_a_damaged_stored_value_is_refused_when_loaded(local_cryptor: LocalKeyCryptor) -> None:
+    rows = encrypt_pii([make_customer(1), make_customer(2)], cryptor=local_cryptor)
+    rows[1]["phone"] = rows[1]["phone"].replace("#10#", "AAAA#10#")
+
+    with pytest.raises(PIIDecryptionError, match=r"Customer\.phone of the row at position 1"):
+        load_pii(Customer, rows, cryptor=local_cryptor)
 
 
 def test_without_a_configured_cryptor_nothing_is_written() -> None:
@@ -196,7 +225,7 @@ def test_without_a_configured_cryptor_nothing_is_written() -> None:
 def test_the_process_cryptor_is_used_by_default(local_cryptor: LocalKeyCryptor) -> None:
     with use_cryptor(local_cryptor):
         rows = encrypt_pii([make_customer(1)])
-        assert decrypt_pii([Customer.model_validate(rows[0])]) == [make_customer(1)]
+        assert decrypt_pii(load_pii(Customer, rows)) == [make_customer(1)]
 
 
 class EchoingCryptor(LocalKeyCryptor):
@@ -226,7 +255,7 @@ def test_async_variants_use_one_call_each(kms: CountedKMS) -> None:
 
     async def round_trip() -> list[Any]:
         rows = await aencrypt_pii(customers, cryptor=cryptor)
-        return await adecrypt_pii([Customer.model_validate(r) for r in rows], cryptor=cryptor)
+        return await adecrypt_pii(load_pii(Customer, rows, cryptor=cryptor), cryptor=cryptor)
 
     assert asyncio.run(round_trip()) == customers
     assert kms.calls == {"GenerateDataKey": 1, "Decrypt": 1}
