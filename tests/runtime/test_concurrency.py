@@ -18,6 +18,7 @@ from pii_guard import (
     aencrypt_pii,
     decrypt_pii,
     encrypt_pii,
+    load_pii,
 )
 from pii_guard.cryptors.envelope import EnvelopeCryptor
 from tests.conftest import make_kms_client
@@ -94,7 +95,7 @@ def test_one_local_cryptor_serves_eight_threads_through_the_storage_boundary() -
         live = [customer(number, i) for i in range(20)]
         for _ in range(10):
             rows = encrypt_pii(live, cryptor=cryptor)
-            plain = decrypt_pii([Customer.model_validate(row) for row in rows], cryptor=cryptor)
+            plain = decrypt_pii(load_pii(Customer, rows, cryptor=cryptor), cryptor=cryptor)
             assert [c.model_dump() for c in plain] == [c.model_dump() for c in live]
 
     in_threads(work)
@@ -105,7 +106,7 @@ def test_two_hundred_coroutines_share_one_kms_cryptor(kms: CountedKMS) -> None:
 
     async def one(number: int) -> Customer:
         rows = await aencrypt_pii([customer(number, 0)], cryptor=cryptor)
-        (plain,) = await adecrypt_pii([Customer.model_validate(rows[0])], cryptor=cryptor)
+        (plain,) = await adecrypt_pii(load_pii(Customer, rows, cryptor=cryptor), cryptor=cryptor)
         return plain
 
     async def all_of_them() -> list[Customer]:
@@ -163,7 +164,7 @@ def test_the_event_loop_keeps_serving_during_a_slow_kms_call(
 
     async def save_and_load() -> None:
         rows = await aencrypt_pii([customer(1, 1)], cryptor=cryptor)
-        await adecrypt_pii([Customer.model_validate(rows[0])], cryptor=cryptor)
+        await adecrypt_pii(load_pii(Customer, rows, cryptor=cryptor), cryptor=cryptor)
 
     took, longest_pause, ticks = asyncio.run(longest_pause_during(save_and_load()))
 

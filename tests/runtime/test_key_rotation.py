@@ -24,8 +24,10 @@ from pii_guard import (
     decrypt_pii,
     encrypt_pii,
     field_context,
+    load_pii,
     rewrap,
 )
+from pii_guard.cryptors.base import Cryptor
 from tests.runtime.conftest import CountedKMS
 from tests.runtime.models import Customer, Profile
 
@@ -39,8 +41,8 @@ def customer(number: int) -> Customer:
     )
 
 
-def load(rows: list[dict[str, Any]]) -> list[Customer]:
-    return [Customer.model_validate(row) for row in rows]
+def load(rows: list[dict[str, Any]], cryptor: Cryptor, **options: Any) -> list[Customer]:
+    return load_pii(Customer, rows, cryptor=cryptor, **options)
 
 
 def kms_key_of(kms: CountedKMS, wire_value: str) -> str:
@@ -64,7 +66,7 @@ def test_rows_written_under_different_data_keys_decrypt_in_one_call(kms: Counted
     rows = [encrypt_pii([customer(n)], cryptor=cryptor)[0] for n in range(4)]  # 4 data keys
     kms.calls.clear()
 
-    plain = decrypt_pii(load(rows), cryptor=cryptor)
+    plain = decrypt_pii(load(rows, cryptor), cryptor=cryptor)
 
     assert [c.name for c in plain] == ["name 0", "name 1", "name 2", "name 3"]
     assert kms.calls == {"Decrypt": 4}
@@ -82,7 +84,7 @@ def test_values_under_the_previous_key_of_a_moved_alias_still_decrypt(
 
     assert kms_key_of(kms, before[0]["name"]) == old
     assert kms_key_of(kms, after[0]["name"]) == new
-    plain = decrypt_pii(load(before + after), cryptor=cryptor)
+    plain = decrypt_pii(load(before + after, cryptor), cryptor=cryptor)
     assert [c.name for c in plain] == ["name 1", "name 2"]
 
 
@@ -96,7 +98,7 @@ def test_rewrap_moves_every_value_to_the_current_key_in_one_batch(
     kms.client.update_alias(AliasName=alias, TargetKeyId=new)
     kms.calls.clear()
 
-    rewrapped = rewrap(load(rows), cryptor=cryptor)
+    rewrapped = rewrap(load(rows, cryptor), cryptor=cryptor)
 
     assert kms.calls == {"Decrypt": 3, "GenerateDataKey": 1}
     values = [row["name"] for row in rewrapped] + [row["profile"]["email"] for row in rewrapped]
@@ -104,7 +106,7 @@ def test_rewrap_moves_every_value_to_the_current_key_in_one_batch(
     assert {kms_key_of(kms, value) for value in values} == {new}
     assert rewrapped[0]["name"] != rows[0]["name"]
     assert [row["customer_id"] for row in rewrapped] == [0, 1, 2]  # non-PII fields untouched
-    plain = decrypt_pii(load(rewrapped), cryptor=cryptor)
+    plain = decrypt_pii(load(rewrapped, cryptor), cryptor=cryptor)
     assert [(c.name, c.aliases, c.profile and c.profile.email) for c in plain] == [
         (f"name {n}", [f"alias {n}"], f"{n}@example.com") for n in range(3)
     ]
@@ -114,22 +116,26 @@ def test_rewrap_moves_values_to_a_new_local_master_key() -> None:
     retired, current = LocalKeyCryptor(os.urandom(32)), LocalKeyCryptor(os.urandom(32))
     rows = encrypt_pii([customer(1), customer(2)], cryptor=retired)
 
-    rewrapped = rewrap(load(rows), cryptor=retired, to_cryptor=current)
+    rewrapped = rewrap(load(rows, retired), cryptor=retired, to_cryptor=current)
 
-    assert [c.name for c in decrypt_pii(load(rewrapped), cryptor=current)] == ["name 1", "name 2"]
+    assert [c.name for c in decrypt_pii(load(rewrapped, current), cryptor=current)] == [
+        "name 1",
+        "name 2",
+    ]
     with pytest.raises(PIIDecryptionError, match="another master key"):
-        decrypt_pii(load(rewrapped), cryptor=retired)
+        decrypt_pii(load(rewrapped, retired), cryptor=retired)
 
 
 def test_rewrap_can_start_binding_values_to_their_field(local_cryptor: LocalKeyCryptor) -> None:
-    rows = encrypt_pii([customer(1)], cryptor=local_cryptor)
+    rows = encrypt_pii([customer(1)], cryptor=local_cryptor, context=None)  # written unbound
 
-    bound = rewrap(load(rows), cryptor=local_cryptor, to_context=field_context)
+    unbound = load(rows, local_cryptor, context=None)
+    bound = rewrap(unbound, cryptor=local_cryptor, context=None, to_context=field_context)
 
-    (plain,) = decrypt_pii(load(bound), cryptor=local_cryptor, context=field_context)
+    (plain,) = decrypt_pii(load(bound, local_cryptor), cryptor=local_cryptor)
     assert plain.name == "name 1"
     with pytest.raises(PIIDecryptionError):
-        decrypt_pii(load(bound), cryptor=local_cryptor)
+        decrypt_pii(load(bound, local_cryptor, context=None), cryptor=local_cryptor, context=None)
 
 
 def test_rewrap_encrypts_values_stored_before_the_field_was_pii(
@@ -137,10 +143,11 @@ def test_rewrap_encrypts_values_stored_before_the_field_was_pii(
 ) -> None:
     legacy_row = {"customer_id": 7, "name": "Legacy Name", "phone": "+31 7"}
 
-    (row,) = rewrap(load([legacy_row]), cryptor=local_cryptor)
+    legacy = load([legacy_row], local_cryptor, allow_plaintext=True)
+    (row,) = rewrap(legacy, cryptor=local_cryptor)
 
     assert row["name"].startswith("#01#") and row["phone"].startswith("#01#")
-    (plain,) = decrypt_pii(load([row]), cryptor=local_cryptor)
+    (plain,) = decrypt_pii(load([row], local_cryptor), cryptor=local_cryptor)
     assert (plain.name, plain.phone) == ("Legacy Name", "+31 7")
 
 
@@ -149,8 +156,8 @@ def test_a_rewrap_that_cannot_decrypt_everything_returns_nothing_and_makes_no_ke
 ) -> None:
     cryptor = kms.cryptor()
     rows = encrypt_pii([customer(1), customer(2)], cryptor=cryptor)
-    rows[1]["name"] = rows[0]["name"][:-12] + "AAAAAAAA#10#"  # a damaged stored value
-    loaded = load(rows)
+    rows[1]["name"] = rows[0]["aliases"][0]  # another field's value: fails authentication
+    loaded = load(rows, cryptor)
     kms.calls.clear()
 
     with pytest.raises(PIIDecryptionError):
@@ -165,8 +172,8 @@ def test_arewrap_does_the_same_off_the_event_loop(kms: CountedKMS) -> None:
     rows = encrypt_pii([customer(1)], cryptor=cryptor)
     kms.calls.clear()
 
-    rewrapped = asyncio.run(arewrap(load(rows), cryptor=cryptor))
+    rewrapped = asyncio.run(arewrap(load(rows, cryptor), cryptor=cryptor))
 
     assert kms.calls == {"Decrypt": 1, "GenerateDataKey": 1}
     assert rewrapped[0]["name"] != rows[0]["name"]
-    assert decrypt_pii(load(rewrapped), cryptor=cryptor)[0].name == "name 1"
+    assert decrypt_pii(load(rewrapped, cryptor), cryptor=cryptor)[0].name == "name 1"

@@ -21,6 +21,7 @@ from pii_guard import (
     PIIKeyServiceError,
     decrypt_pii,
     encrypt_pii,
+    load_pii,
 )
 from tests.conftest import make_kms_client
 from tests.runtime.models import Customer, Profile
@@ -50,7 +51,7 @@ def assert_nothing_written(cryptor: KMSEnvelopeCryptor, error: type[Exception], 
 
 
 def stored(cryptor: KMSEnvelopeCryptor) -> list[Customer]:
-    return [Customer.model_validate(row) for row in encrypt_pii(customers(), cryptor=cryptor)]
+    return load_pii(Customer, encrypt_pii(customers(), cryptor=cryptor), cryptor=cryptor)
 
 
 # --- throttling -------------------------------------------------------------------------------

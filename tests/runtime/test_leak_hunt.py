@@ -35,6 +35,7 @@ from pii_guard import (
     decrypt_pii,
     encrypt_pii,
     field_context,
+    load_pii,
     rewrap,
 )
 from pii_guard.cryptors.base import Cryptor
@@ -79,11 +80,11 @@ class Shown:
         error = raised.value
         self.add(str(error), repr(error), "".join(traceback.format_exception(error)))
 
-    def rows(self, rows: list[dict[str, Any]]) -> list[Customer]:
+    def rows(self, rows: list[dict[str, Any]], cryptor: Cryptor) -> list[Customer]:
         self.add(repr(rows))
         for row in rows:
             self.wire_values += [row["name"], row["phone"], row["fax"], row["profile"]["email"]]
-        loaded = [Customer.model_validate(row) for row in rows]
+        loaded = load_pii(Customer, rows, cryptor=cryptor)
         for instance in loaded:
             self.add(repr(instance), str(instance), f"{instance.name}", "%s" % instance.phone)  # noqa: UP031
         return loaded
@@ -121,19 +122,19 @@ def everything_captured() -> Iterator[Shown]:
 
 
 def exercise_successes(shown: Shown, cryptor: Cryptor) -> None:
-    loaded = shown.rows(encrypt_pii([marked(1), marked(2)], cryptor=cryptor))
+    loaded = shown.rows(encrypt_pii([marked(1), marked(2)], cryptor=cryptor), cryptor)
     plain = decrypt_pii(loaded, cryptor=cryptor)
     assert plain[0].name == f"{MARKER} name 1"  # the paths really ran
     shown.add(repr(plain), str(plain[0]))
-    bound = shown.rows(encrypt_pii(plain, cryptor=cryptor, context=field_context))
+    bound = shown.rows(encrypt_pii(plain, cryptor=cryptor, context=field_context), cryptor)
     decrypt_pii(bound, cryptor=cryptor, context=field_context)
-    shown.rows(rewrap(loaded, cryptor=cryptor))
+    shown.rows(rewrap(loaded, cryptor=cryptor), cryptor)
 
     async def async_paths() -> None:
         rows = await aencrypt_pii([marked(3)], cryptor=cryptor)
-        again = shown.rows(rows)
+        again = shown.rows(rows, cryptor)
         await adecrypt_pii(again, cryptor=cryptor)
-        shown.rows(await arewrap(again, cryptor=cryptor, to_context=field_context))
+        shown.rows(await arewrap(again, cryptor=cryptor, to_context=field_context), cryptor)
         values = await cryptor.aencrypt([MARKER, f"{MARKER} 2"], [None, "ctx"])
         shown.wire_values += values
         assert await cryptor.adecrypt(values, [None, "ctx"]) == [MARKER, f"{MARKER} 2"]
@@ -159,7 +160,7 @@ def exercise_bad_input(shown: Shown, cryptor: Cryptor) -> None:
     shown.failure(lambda: cryptor.encrypt([f"{MARKER}\ud800"]), fails)
     shown.failure(lambda: cryptor.encrypt([MARKER], [f"{MARKER}\ud800"]), fails)
     shown.failure(lambda: check_query(Customer, filters={"name": MARKER}, strict=True), fails)
-    loaded = Customer.model_validate({**row, "phone": tampered})
+    (loaded,) = load_pii(Customer, [{**row, "phone": tampered}], cryptor=cryptor)
     shown.failure(lambda: decrypt_pii([loaded], cryptor=cryptor), fails)
     shown.failure(lambda: rewrap([loaded], cryptor=cryptor), fails)
     shown.failure(lambda: encrypt_pii(marked(5), cryptor=cryptor), fails)  # type: ignore[arg-type]
@@ -175,7 +176,7 @@ def exercise_kms_faults(shown: Shown, proxy: FaultyProxy, key_id: str) -> None:
         return KMSEnvelopeCryptor(key_id, client=make_kms_client(proxy.endpoint_url, **config))
 
     cryptor = through(read_timeout=0.3)
-    loaded = shown.rows(encrypt_pii([marked(6)], cryptor=cryptor))
+    loaded = shown.rows(encrypt_pii([marked(6)], cryptor=cryptor), cryptor)
     proxy.faults.throttle_next = 4
     shown.failure(lambda: encrypt_pii([marked(7)], cryptor=cryptor), PIIGuardError)
     shown.failure(lambda: decrypt_pii(loaded, cryptor=cryptor), PIIGuardError)
@@ -261,10 +262,10 @@ def test_cryptor_service_paths_show_no_plaintext(cryptor_service: RunningService
     closed = PIICryptorService(f"http://127.0.0.1:{free_loopback_port()}", client_id)
 
     with everything_captured() as shown:
-        loaded = shown.rows(encrypt_pii([marked(1), marked(2)], cryptor=cryptor))
+        loaded = shown.rows(encrypt_pii([marked(1), marked(2)], cryptor=cryptor), cryptor)
         assert decrypt_pii(loaded, cryptor=cryptor)[0].name == f"{MARKER} name 1"
-        shown.rows(rewrap(loaded, cryptor=cryptor))
-        shown.rows(asyncio.run(aencrypt_pii([marked(3)], cryptor=cryptor)))
+        shown.rows(rewrap(loaded, cryptor=cryptor), cryptor)
+        shown.rows(asyncio.run(aencrypt_pii([marked(3)], cryptor=cryptor)), cryptor)
         asyncio.run(adecrypt_pii(loaded, cryptor=cryptor))
         shown.failure(lambda: cryptor.decrypt([MARKER]), PIIGuardError)
         shown.failure(lambda: cryptor.encrypt([MARKER], [MARKER]), PIIGuardError)

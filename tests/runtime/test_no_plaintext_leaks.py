@@ -18,7 +18,7 @@ from pii_guard import (
     check_query,
     decrypt_pii,
     encrypt_pii,
-    field_context,
+    load_pii,
 )
 from tests.runtime.conftest import CountedKMS
 from tests.runtime.models import Customer, Profile
@@ -42,7 +42,7 @@ def exercise(cryptor: Cryptor) -> list[str]:
     texts: list[str] = []
     rows = encrypt_pii([marked_customer()], cryptor=cryptor)
     texts.append(repr(rows))
-    loaded = Customer.model_validate(rows[0])
+    (loaded,) = load_pii(Customer, rows, cryptor=cryptor)
     texts += [repr(loaded), str(loaded), f"{loaded.name}", "%s" % loaded.phone]  # noqa: UP031
     decrypt_pii([loaded], cryptor=cryptor)
     check_query(Customer, filters={"name": MARKER}, order_by=["phone"])
@@ -55,7 +55,7 @@ def exercise(cryptor: Cryptor) -> list[str]:
         failures += [
             lambda: cryptor.decrypt([rows[0]["name"][:-8] + "#10#"]),
             lambda: cryptor.encrypt([MARKER + "\ud800"]),
-            lambda: decrypt_pii([loaded], cryptor=cryptor, context=field_context),
+            lambda: decrypt_pii([loaded], cryptor=cryptor, context=None),
         ]
     for failure in failures:
         with pytest.raises(PIIGuardError) as raised:
@@ -112,7 +112,7 @@ def test_every_cryptor_follows_the_protocol() -> None:
 
 def test_a_mask_is_never_written_as_a_stored_value(local_cryptor: LocalKeyCryptor) -> None:
     rows = encrypt_pii([marked_customer()], cryptor=local_cryptor)
-    loaded = Customer.model_validate(rows[0])
+    (loaded,) = load_pii(Customer, rows, cryptor=local_cryptor)
 
     (resaved,) = encrypt_pii([loaded], cryptor=local_cryptor)
 

@@ -11,7 +11,7 @@ import pydantic
 import pytest
 from pydantic import BaseModel
 
-from pii_guard import EncryptedStr, PIIStr, get_pii_fields
+from pii_guard import STORED_CONTEXT, EncryptedStr, PIIStr, get_pii_fields
 from tests.runtime.models import Customer, Order, Profile
 
 STORED = "#01#a2V5:aWlpaWlpaWlpaWlp:Y2lwaGVy:dHR0dHR0dHR0dHR0dHR0dA==#10#"
@@ -51,6 +51,7 @@ def test_no_marker_leaks_into_the_json_schema() -> None:
 
 
 def test_validating_a_storage_row_gives_encrypted_str_everywhere() -> None:
+    """With the stored-data context (what load_pii uses), every PII value is EncryptedStr."""
     row = {
         "customer_id": 1,
         "name": STORED,
@@ -61,13 +62,35 @@ def test_validating_a_storage_row_gives_encrypted_str_everywhere() -> None:
         "profile": {"email": STORED},
     }
 
-    customer = Customer.model_validate(row)
+    customer = Customer.model_validate(row, context=STORED_CONTEXT)
 
     values = [customer.name, customer.phone, customer.aliases[0], customer.contacts["work"]]
     assert customer.profile is not None
     values.append(customer.profile.email)
     assert all(type(value) is EncryptedStr for value in values)
     assert customer.fax is None
+
+
+def test_input_that_looks_stored_is_plaintext_without_the_stored_context() -> None:
+    row = {"customer_id": 1, "name": STORED, "aliases": [STORED], "profile": {"email": STORED}}
+
+    for customer in (
+        Customer.model_validate(row),
+        Customer.model_validate_json(json.dumps(row)),
+        Customer(**row),
+    ):
+        assert type(customer.name) is str and customer.name == STORED
+        assert type(customer.aliases[0]) is str
+        assert customer.profile is not None and type(customer.profile.email) is str
+
+
+def test_a_stored_value_copied_into_another_instance_stays_stored() -> None:
+    loaded = Customer.model_validate({"customer_id": 1, "name": STORED}, context=STORED_CONTEXT)
+
+    copied = Customer(customer_id=2, name=loaded.name, aliases=[loaded.name])
+
+    assert copied.name is loaded.name and copied.aliases[0] is loaded.name
+    assert copied.name.origin is not None
 
 
 def test_a_stored_value_shows_a_mask_in_every_text_rendering() -> None:
@@ -84,7 +107,7 @@ def test_a_stored_value_shows_a_mask_in_every_text_rendering() -> None:
         "%r" % value,  # noqa: UP031
         "{}".format(value),  # noqa: UP032
         repr([value]),
-        repr(Customer.model_validate({"customer_id": 1, "name": STORED})),
+        repr(Customer.model_validate({"customer_id": 1, "name": STORED}, context=STORED_CONTEXT)),
     ]
 
     for rendering in renderings:
@@ -113,10 +136,15 @@ def test_a_stored_value_survives_copy_and_pickle() -> None:
     for copied in (copy.copy(value), copy.deepcopy(value), pickle.loads(pickle.dumps(value))):
         assert type(copied) is EncryptedStr
         assert copied.ciphertext == STORED
+        assert copied.origin is None  # made in code, and still so after the copy
+
+    loaded = Customer.model_validate({"customer_id": 1, "name": STORED}, context=STORED_CONTEXT)
+    restored = pickle.loads(pickle.dumps(loaded.name))
+    assert restored.origin == loaded.name.origin and restored.origin is not None
 
 
 def test_json_of_a_loaded_model_writes_the_ciphertext() -> None:
-    customer = Customer.model_validate({"customer_id": 1, "name": STORED})
+    customer = Customer.model_validate({"customer_id": 1, "name": STORED}, context=STORED_CONTEXT)
 
     assert json.loads(customer.model_dump_json())["name"] == STORED
 
@@ -126,7 +154,8 @@ def test_pii_str_works_on_a_plain_base_model() -> None:
         email: PIIStr
 
     assert get_pii_fields(Contact) == ("email",)
-    assert type(Contact.model_validate({"email": STORED}).email) is EncryptedStr
+    loaded = Contact.model_validate({"email": STORED}, context=STORED_CONTEXT)
+    assert type(loaded.email) is EncryptedStr
 
 
 def test_a_live_pii_model_hides_its_plaintext_in_repr_and_str() -> None:
@@ -149,7 +178,9 @@ def test_a_live_pii_model_hides_its_plaintext_in_repr_and_str() -> None:
 
 
 def test_a_loaded_pii_model_still_shows_its_masked_ciphertext() -> None:
-    loaded = Customer.model_validate({"customer_id": 1, "name": STORED, "aliases": [STORED]})
+    loaded = Customer.model_validate(
+        {"customer_id": 1, "name": STORED, "aliases": [STORED]}, context=STORED_CONTEXT
+    )
 
     assert "name=EncryptedStr(<encrypted>)" in repr(loaded)
     assert "aliases=[EncryptedStr(<encrypted>)]" in repr(loaded)
