@@ -39,7 +39,14 @@ from botocore.config import Config  # noqa: E402
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
-from pii_guard import KMSEnvelopeCryptor, PIIModel, PIIStr, decrypt_pii, encrypt_pii  # noqa: E402
+from pii_guard import (  # noqa: E402
+    KMSEnvelopeCryptor,
+    PIIModel,
+    PIIStr,
+    decrypt_pii,
+    encrypt_pii,
+    load_pii,
+)
 from tests.support.kms_server import DUMMY_CREDENTIALS, REGION, running_kms_server  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "pii-guard-bench"
@@ -194,7 +201,7 @@ def decrypt_pii_rates(endpoint_url: str, key_id: str, count: int, rounds: int) -
     cryptor = KMSEnvelopeCryptor(key_id, client=client)
     for per_save in (count, 100, 1):
         rows = rows_of(cryptor, count, per_save)
-        loaded: list[BaseModel] = [Person.model_validate(row) for row in rows]
+        loaded: list[BaseModel] = list(load_pii(Person, rows, cryptor=cryptor))
         samples = Samples(f"decrypt_pii, rows saved {per_save} at a time")
         for _ in range(rounds if per_save > 1 else 1):
             calls.clear()
@@ -206,6 +213,37 @@ def decrypt_pii_rates(endpoint_url: str, key_id: str, count: int, rounds: int) -
             f"{count / samples.median:,.0f} instances/s, {calls['Decrypt']} KMS Decrypt calls "
             f"(median of {len(samples.seconds)} rounds, {samples.median:.3f}s)"
         )
+
+
+def storage_boundary_cost(endpoint_url: str, key_id: str, count: int, rounds: int) -> None:
+    """encrypt_pii, load_pii and decrypt_pii against the bare cryptor calls on the same values,
+    alternated in the same run: what walking the models, binding and checking rows cost."""
+    cryptor = KMSEnvelopeCryptor(key_id, client=kms_client(endpoint_url))
+    people = [
+        Person(person_id=n, name=f"Person Number {n:06d}", email=f"person-{n:06d}@example.org")
+        for n in range(count)
+    ]
+    values = [text for person in people for text in (person.name, person.email)]
+    contexts = [f"Person.{field}" for _ in people for field in ("name", "email")]
+    rows = encrypt_pii(people, cryptor=cryptor)
+    loaded = load_pii(Person, rows, cryptor=cryptor)
+    stored = [text for row in rows for text in (row["name"], row["email"])]
+    encrypt, bare_encrypt, load, decrypt, bare_decrypt = alternate(
+        rounds,
+        [
+            ("encrypt_pii", lambda: timed(lambda: encrypt_pii(people, cryptor=cryptor))),
+            ("cryptor.encrypt", lambda: timed(lambda: cryptor.encrypt(values, contexts))),
+            ("load_pii", lambda: timed(lambda: load_pii(Person, rows, cryptor=cryptor))),
+            ("decrypt_pii", lambda: timed(lambda: decrypt_pii(loaded, cryptor=cryptor))),
+            ("cryptor.decrypt", lambda: timed(lambda: cryptor.decrypt(stored, contexts))),
+        ],
+    )
+    print()
+    report(f"encrypt_pii of {count} instances vs cryptor.encrypt", encrypt, bare_encrypt, "<= 2x")
+    report(f"decrypt_pii of {count} instances vs cryptor.decrypt", decrypt, bare_decrypt, "<= 2x")
+    report(
+        f"load_pii of {count} rows vs cryptor.decrypt (for information)", load, bare_decrypt, "none"
+    )
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -273,6 +311,7 @@ def main() -> None:
                 m,
                 "none",
             )
+        storage_boundary_cost(server.endpoint_url, key_id, options.values // 2, options.rounds)
         print()
         decrypt_pii_rates(server.endpoint_url, key_id, options.values, options.rounds)
 

@@ -16,8 +16,12 @@ class Cryptor(Protocol):
     """Encrypts and decrypts batches of PII values; one call handles the whole batch.
 
     `initialize()` validates configuration and raises `PIIConfigurationError` naming the
-    variable to set; it is idempotent. `is_ciphertext` tells whether a stored value is this
-    cryptor's output, so re-saving a loaded value never encrypts it twice.
+    variable to set; it is idempotent. `is_ciphertext` tells whether stored text is well-formed
+    output of this cryptor: `load_pii` refuses text that is not, so a damaged value never passes
+    for plaintext. It never decides whether input is ciphertext: provenance does.
+
+    A cryptor whose class sets `supports_context = True` binds values to their contexts; the
+    storage functions then bind to `Model.field` by default. Without it, they send no contexts.
     """
 
     def initialize(self) -> None: ...
