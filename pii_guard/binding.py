@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from pii_guard.errors import PIIUsageError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ValueSite:
     """Where one PII value sits: `owner.field` of `instance`, inside the row `row`."""
 
@@ -77,9 +77,16 @@ def row_context(*key_fields: str) -> ContextFunction:
     return context
 
 
+_context_names: weakref.WeakKeyDictionary[type, str] = weakref.WeakKeyDictionary()
+
+
 def _context_name(owner: type) -> str:
-    name = getattr(owner, "__pii_context__", None)
-    return name if isinstance(name, str) and name else owner.__name__
+    # Asked once per value; a missing class attribute is slow to look up on pydantic models.
+    known = _context_names.get(owner)
+    if known is None:
+        name = getattr(owner, "__pii_context__", None)
+        known = _context_names[owner] = name if isinstance(name, str) and name else owner.__name__
+    return known
 
 
 _declaring: weakref.WeakKeyDictionary[type, dict[str, type]] = weakref.WeakKeyDictionary()

@@ -51,7 +51,9 @@ def map_row(row: BaseModel, leaf: Leaf) -> BaseModel:
 
 # --- models and structures ---------------------------------------------------------------------
 
-_FieldPlan = tuple[tuple[str, tuple[Any, ...], type], ...]
+_Shape = tuple[list[Any], bool, bool]
+"""An annotation's arms, whether a string under it is PII, whether it may hide a model."""
+_FieldPlan = tuple[tuple[str, tuple[Any, ...], type, _Shape], ...]
 _model_plans: weakref.WeakKeyDictionary[type, _FieldPlan | PIIInvalidFieldUsageError] = (
     weakref.WeakKeyDictionary()
 )
@@ -73,7 +75,13 @@ def _work_out_plan(cls: type) -> _FieldPlan | PIIInvalidFieldUsageError:
     if issubclass(cls, BaseModel):
         annotations = {name: field_annotation(info) for name, info in cls.model_fields.items()}
     else:
-        annotations = structure_fields(cls)
+        try:
+            annotations = structure_fields(cls)
+        except (NameError, TypeError) as error:
+            return PIIInvalidFieldUsageError(
+                f"cannot read the annotations of {cls.__name__} ({type(error).__name__}: "
+                f"{error}), so its PII fields are unknown; make its forward references resolvable"
+            )
     problems = [
         problem
         for name, annotation in annotations.items()
@@ -82,7 +90,7 @@ def _work_out_plan(cls: type) -> _FieldPlan | PIIInvalidFieldUsageError:
     if problems:
         return PIIInvalidFieldUsageError("; ".join(problems))
     return tuple(
-        (name, (annotation,), declaring_class(cls, name))
+        (name, (annotation,), declaring_class(cls, name), _work_out_alternatives((annotation,)))
         for name, annotation in annotations.items()
         if walks_into(annotation)
     )
@@ -90,10 +98,14 @@ def _work_out_plan(cls: type) -> _FieldPlan | PIIInvalidFieldUsageError:
 
 def _map_model(instance: BaseModel, leaf: Leaf, row: BaseModel, path: Path) -> BaseModel:
     updates = {}
-    for name, field_annotations, owner in _plan(type(instance)):
-        value = getattr(instance, name)
+    values = instance.__dict__
+    for name, field_annotations, owner, shape in _plan(type(instance)):
+        value = values[name] if name in values else getattr(instance, name)
         site = ValueSite(owner, name, instance, row)
-        mapped = _map_value(field_annotations, value, leaf, site, (*path, name))
+        if shape[1] and type(value) is str:  # the common case: a PII field holding text
+            mapped = leaf(value, site, (*path, name))
+        else:
+            mapped = _map_value(field_annotations, value, leaf, site, (*path, name), shape)
         if mapped is not value:
             updates[name] = mapped
     return instance.model_copy(update=updates) if updates else instance
@@ -101,7 +113,7 @@ def _map_model(instance: BaseModel, leaf: Leaf, row: BaseModel, path: Path) -> B
 
 def _map_dataclass(instance: Any, leaf: Leaf, row: BaseModel, path: Path) -> Any:
     updates = {}
-    for name, field_annotations, owner in _plan(type(instance)):
+    for name, field_annotations, owner, _ in _plan(type(instance)):
         value = getattr(instance, name)
         site = ValueSite(owner, name, instance, row)
         mapped = _map_value(field_annotations, value, leaf, site, (*path, name))
@@ -120,7 +132,7 @@ def _map_dataclass(instance: Any, leaf: Leaf, row: BaseModel, path: Path) -> Any
 def _map_named_tuple(instance: Any, leaf: Leaf, row: BaseModel, path: Path) -> Any:
     cls = type(instance)
     updates = {}
-    for name, field_annotations, owner in _plan(cls):
+    for name, field_annotations, owner, _ in _plan(cls):
         value = getattr(instance, name)
         index = cls._fields.index(name)
         site = ValueSite(owner, name, instance, row)
@@ -134,7 +146,7 @@ def _map_typed_dict(
     typed: type, value: dict[str, Any], leaf: Leaf, row: BaseModel, path: Path
 ) -> dict[str, Any]:
     updates = {}
-    for name, field_annotations, owner in _plan(typed):
+    for name, field_annotations, owner, _ in _plan(typed):
         if name not in value:
             continue
         item = value[name]
@@ -149,12 +161,17 @@ def _map_typed_dict(
 
 
 def _map_value(
-    annotations: tuple[Any, ...], value: Any, leaf: Leaf, site: ValueSite, path: Path
+    annotations: tuple[Any, ...],
+    value: Any,
+    leaf: Leaf,
+    site: ValueSite,
+    path: Path,
+    shape: _Shape | None = None,
 ) -> Any:
     """`value` with `leaf` applied to each PII string in it (the same object when unchanged)."""
     if value is None:
         return None
-    arm_list, text_is_pii, opaque = _alternatives(annotations)
+    arm_list, text_is_pii, opaque = shape if shape is not None else _alternatives(annotations)
     if isinstance(value, str):
         return leaf(value, site, path) if text_is_pii else value
     if opaque and not _named_by(arm_list, value):
@@ -219,10 +236,10 @@ def _map_collection(
 
 
 _ALTERNATIVES_CACHE_SIZE = 4096
-_alternatives_cache: dict[tuple[Any, ...], tuple[list[Any], bool, bool]] = {}
+_alternatives_cache: dict[tuple[Any, ...], _Shape] = {}
 
 
-def _alternatives(annotations: tuple[Any, ...]) -> tuple[list[Any], bool, bool]:
+def _alternatives(annotations: tuple[Any, ...]) -> _Shape:
     """The arms of the annotations, whether a string under them is PII, and whether they may
     hide a model (`Any`).
 
@@ -241,7 +258,7 @@ def _alternatives(annotations: tuple[Any, ...]) -> tuple[list[Any], bool, bool]:
     return found
 
 
-def _work_out_alternatives(annotations: tuple[Any, ...]) -> tuple[list[Any], bool, bool]:
+def _work_out_alternatives(annotations: tuple[Any, ...]) -> _Shape:
     arm_list = [arm for annotation in annotations for arm in arms(annotation)]
     return (
         arm_list,

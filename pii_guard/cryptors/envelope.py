@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import functools
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,6 @@ from pii_guard.wire import (
     build_wire_from_parts,
     decode_encrypted_key,
     encode_part,
-    is_envelope,
     parse_wire_parts,
 )
 
@@ -152,7 +152,19 @@ class EnvelopeCryptor(abc.ABC):
 
     def is_ciphertext(self, value: str) -> bool:
         """Whether `value` is a well-formed envelope (authenticity is checked on decrypt)."""
-        return is_envelope(value)
+        try:
+            key_text, *_ = parse_wire_parts(value)
+            _check_key_text(key_text)
+        except PIIDecryptionError:
+            return False
+        return True
+
+
+@functools.lru_cache(maxsize=256)
+def _check_key_text(key_text: str) -> None:
+    """Raise unless the encrypted key part decodes; a batch's values share one, so it is
+    checked once (only successes are remembered)."""
+    decode_encrypted_key(key_text)
 
 
 def _encode_all(values: list[str]) -> list[bytes]:
