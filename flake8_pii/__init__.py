@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 # Read from the installed distribution, not imported from `pii_guard`: flake8 loads this class
 # on every run, and the runtime package brings pydantic and the cryptors with it.
 try:
-    __version__ = version("pii-guard")
+    __version__ = version("flake8-pii-guard")
 except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
     __version__ = "0.0.0"
 
