@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from tests.lint.conftest import (
     CUSTOMER_MODELS,
@@ -66,6 +67,33 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     bad_code = run_tool("pii-guard", "check", "--select", "PII-1", "app", cwd=root)
     assert bad_code.returncode == 2
     assert "--select" in bad_code.stderr
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+@pytest.mark.parametrize("codes", ["XYZ", "PII01", "PII001,E501"])
+def test_codes_that_match_no_pii_code_are_a_usage_error(
+    tmp_path: Path, option: str, codes: str
+) -> None:
+    root = _shop(tmp_path)
+    result = run_tool("pii-guard", "check", option, codes, "app", cwd=root)
+    assert (result.returncode, result.stdout) == (2, "")
+    unknown = codes.split(",")[-1]
+    assert f"pii-guard: error: {option}: {unknown!r} matches no pii-guard code" in result.stderr
+    assert "PII001, PII002" in result.stderr
+
+
+def test_hyphenated_table_is_read_like_the_underscored_one(tmp_path: Path) -> None:
+    root = _shop(tmp_path)
+    (root / "pyproject.toml").write_text('[tool.pii-guard]\nexclude = ["app/bad.py"]\n')
+    assert run_tool("pii-guard", "check", "app", cwd=root).returncode == 0
+    (root / "pyproject.toml").write_text("[tool.pii-guard]\nlog-sinks = ['x']\n")
+    unknown = run_tool("pii-guard", "check", "app", cwd=root)
+    assert unknown.returncode == 2
+    assert "pyproject.toml [tool.pii-guard]: unknown key 'log-sinks'" in unknown.stderr
+    (root / "pyproject.toml").write_text("[tool.pii-guard]\n[tool.pii_guard]\n")
+    both = run_tool("pii-guard", "check", "app", cwd=root)
+    assert both.returncode == 2
+    assert "both [tool.pii_guard] and [tool.pii-guard]; keep one" in both.stderr
 
 
 def test_select_and_ignore_mirror_flake8(tmp_path: Path) -> None:
