@@ -5,6 +5,7 @@ long chains) are analysed. Through `pii-guard check`, flake8 and the engine itse
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sysconfig
@@ -284,13 +285,39 @@ def test_flake8_runs_to_the_end_over_the_same_files(tmp_path: Path) -> None:
     }
 
 
-def test_flake8_stops_with_one_clear_error_on_a_broken_configuration(tmp_path: Path) -> None:
-    root = _project(tmp_path, {})
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_flake8_reports_a_broken_configuration_once_and_runs_the_other_plugins(
+    tmp_path: Path, jobs: str
+) -> None:
+    unused_import = b"import os\n"
+    root = _project(tmp_path, {f"unused_{n}.py": unused_import for n in range(6)})
     (root / "pyproject.toml").write_text("[tool.pii_guard]\nlog-sinks = ['x']\n")
-    result = run_tool("flake8", "--select", "PII", "app", cwd=root)
+    result = run_tool("flake8", "-j", jobs, "--select", "PII,F401", "app", cwd=root)
     assert TRACEBACK not in result.stdout + result.stderr
+    assert "critical error" not in result.stdout + result.stderr
     assert result.returncode == 1
-    assert "pyproject.toml [tool.pii_guard]: unknown key 'log-sinks'" in result.stdout
+    reports = [line for line in result.stdout.splitlines() if " PII000 " in line]
+    assert len(reports) == 1, result.stdout
+    assert re.fullmatch(
+        r"app/\w+\.py:1:1: PII000 settings not valid, no PII checks in this project: "
+        r"\S+/pyproject\.toml \[tool\.pii_guard\]: unknown key 'log-sinks'; known keys: .*",
+        reports[0],
+    )
+    # pyflakes still ran on every file; pii-guard checked nothing with settings it cannot read
+    assert result.stdout.count(" F401 ") == 6
+    assert " PII001 " not in result.stdout
+
+
+def test_flake8_on_a_buffer_reports_the_broken_configuration(tmp_path: Path) -> None:
+    root = _project(tmp_path, {})
+    (root / "pyproject.toml").write_text("[tool.pii-guard]\nexclude = 'x'\n")
+    result = subprocess.run(
+        [installed_script("flake8"), "--stdin-display-name", "app/bad.py", "-"],
+        input=FILTER_ON_EMAIL, cwd=root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "app/bad.py:1:1: PII000 settings not valid" in result.stdout
+    assert "[tool.pii-guard]: 'exclude' must be a list of strings" in result.stdout
 
 
 # Long chains: each of these took exponential or quadratic time before every expression and
