@@ -55,18 +55,6 @@ def _reassigned(times: int) -> str:
 # file -> (content, what `pii-guard check` says about it after "<path>: cannot analyse: ")
 UNANALYSABLE: dict[str, tuple[bytes, str]] = {
     "syntax.py": (b"def f(:\n", "syntax error at 1:"),
-    "latin1.py": (
-        b"from app.models import Customer\nname = 'Jos\xe9'\n",
-        "cannot read the file: line 2 is not valid utf-8; declare the file's encoding",
-    ),
-    "unknown_coding.py": (
-        b"# -*- coding: klingon -*-\nx = 1\n",
-        "cannot read the file: unknown encoding: klingon",
-    ),
-    "wrong_coding.py": (
-        b"# coding: ascii\nname = 'Jos\xc3\xa9'\n",
-        "cannot read the file: line 2 is not valid ascii",
-    ),
     "not_text_coding.py": (
         b"# coding: hex\nx = 1\n",
         "cannot read the file: its coding declaration names hex, not a text encoding",
@@ -89,6 +77,17 @@ UNANALYSABLE: dict[str, tuple[bytes, str]] = {
 
 # file -> (content, the (line, code) of its findings): valid files that are odd in some way
 ANALYSABLE: dict[str, tuple[bytes, list[tuple[int, str]]]] = {
+    # text that is not in its declared encoding (or not UTF-8, without a declaration) is read as
+    # latin-1, as flake8 reads it, so that both report the same (Python itself would refuse it)
+    "latin1.py": (USES_CUSTOMER.encode() + b"    print(c.email)  # Jos\xe9\n", [(5, "PII005")]),
+    "unknown_coding.py": (
+        b"# -*- coding: klingon -*-\n" + USES_CUSTOMER.encode() + b"    print(c.email)\n",
+        [(6, "PII005")],
+    ),
+    "wrong_coding.py": (
+        b"# coding: ascii\n" + USES_CUSTOMER.encode() + b"    print(c.email)  # Jos\xc3\xa9\n",
+        [(6, "PII005")],
+    ),
     "empty.py": (b"", []),
     "bom.py": (b"\xef\xbb\xbf" + USES_CUSTOMER.encode() + b"    print(c.email)\n", [(5, "PII005")]),
     "crlf.py": (
@@ -264,10 +263,9 @@ FLAKE8_OUTCOMES: dict[str, str] = {
 
 def test_flake8_runs_to_the_end_over_the_same_files(tmp_path: Path) -> None:
     files = {name: UNANALYSABLE[name][0] for name in FLAKE8_OUTCOMES}
-    # flake8 falls back to latin-1 for text it cannot decode, and pii-guard analyses what it got
-    files.update({name: UNANALYSABLE[name][0] for name in ("latin1.py", "unknown_coding.py")})
     analysed = ["empty.py", "bom.py", "crlf.py", "and_900.py", "strings_2900.py",
-                "reassigned_2000.py"]  # fmt: skip
+                "reassigned_2000.py", "latin1.py", "unknown_coding.py",
+                "wrong_coding.py"]  # fmt: skip
     files.update({name: ANALYSABLE[name][0] for name in analysed})
     root = _project(tmp_path, files)
     (root / "app" / "loop.py").symlink_to("loop.py")
