@@ -28,6 +28,7 @@ pytestmark = pytest.mark.slow
 CHECKOUT = Path(__file__).resolve().parents[1]
 README = (CHECKOUT / "README.md").read_text(encoding="utf-8")
 CI_RECIPES = (CHECKOUT / "docs" / "ci.md").read_text(encoding="utf-8")
+PERFORMANCE = (CHECKOUT / "docs" / "performance.md").read_text(encoding="utf-8")
 DISTRIBUTION = tomllib.loads((CHECKOUT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
     "name"
 ]
@@ -145,6 +146,35 @@ def without_plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # which the gate must reject just the same
     subprocess.run([*pip, UNRELATED], capture_output=True, timeout=600)
     return venv / "bin"
+
+
+@pytest.fixture(scope="module")
+def linter_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The linter without the runtime's dependencies, as docs/performance.md installs it."""
+    venv = tmp_path_factory.mktemp("linter") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "flake8", "libcst>=1.4"], check=True, capture_output=True, timeout=600)
+    subprocess.run([*pip, "--no-deps", str(CHECKOUT)], check=True, capture_output=True)
+    return venv / "bin"
+
+
+def test_the_linter_works_without_the_runtime_dependencies(
+    linter_only: Path, project: Path
+) -> None:
+    (recipe,) = re.findall(r"^(pip install flake8 .*--no-deps \S+)$", PERFORMANCE, re.M)
+    assert recipe.endswith(f"--no-deps {DISTRIBUTION}")
+    python = str(linter_only / "python")
+    absent = subprocess.run(
+        [python, "-c", "import importlib.util as u; print([m for m in "
+         "('pydantic', 'cryptography', 'boto3') if u.find_spec(m)])"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert absent.strip() == "[]"
+    for command in ("pii-guard check src/", f"flake8 --require-plugins {DISTRIBUTION} src/"):
+        result = _run(command, project, linter_only)
+        assert result.returncode == 1, (command, result.output)
+        assert "src/app/bad.py:5:36: PII001" in result.output
 
 
 def test_the_distribution_is_not_called_pii_guard() -> None:
