@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 # Read from the installed distribution, not imported from `pii_guard`: flake8 loads this class
 # on every run, and the runtime package brings pydantic and the cryptors with it.
 try:
-    __version__ = version("pii-guard")
+    __version__ = version("flake8-pii-guard")
 except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
     __version__ = "0.0.0"
 
@@ -36,14 +36,19 @@ class PIIChecker:
     extra: ClassVar[dict[str, list[str]]] = {}
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+        from flake8_pii.config import ConfigError
         from flake8_pii.index import project_for_file
 
         self._filename = filename
         self._lines = lines
         self._path = Path(filename if filename not in ("stdin", "-") else "stdin.py")
-        # Read here, not in run(): flake8 reports what a plugin's constructor raises (a broken
-        # [tool.pii_guard], named by file and key) as one critical error, without a traceback.
-        self._root, self._settings = project_for_file(self._path, self.extra)
+        # A broken [tool.pii_guard] must not stop flake8 (an editor would lose every other
+        # plugin's findings too): run() reports it, once, and checks nothing in that project.
+        self._config_error: str | None = None
+        try:
+            self._root, self._settings = project_for_file(self._path, self.extra)
+        except ConfigError as error:
+            self._config_error = str(error)
 
     @classmethod
     def add_options(cls, manager: Any) -> None:
@@ -63,6 +68,9 @@ class PIIChecker:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
+        from flake8_pii.once import start_run
+
+        start_run()
         cls.extra = {
             "pii_types": list(options.pii_extra_types or ()),
             "log_sinks": list(options.pii_extra_log_sinks or ()),
@@ -73,6 +81,14 @@ class PIIChecker:
     def run(self) -> Iterator[tuple[int, int, str, type[PIIChecker]]]:
         from flake8_pii.index import project_index
 
+        if self._config_error is not None:
+            from flake8_pii.findings import config_error_message
+            from flake8_pii.once import first_time
+
+            message = config_error_message(self._config_error)
+            if first_time(message):
+                yield 1, 0, message, type(self)
+            return
         text = "".join(self._lines)
         try:
             index = project_index(self._root, self._settings)

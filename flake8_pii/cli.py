@@ -16,7 +16,7 @@ from flake8_pii import __version__
 from flake8_pii.baseline import BaselineError, build_entries, new_findings, read_baseline
 from flake8_pii.baseline import write_baseline as save_baseline
 from flake8_pii.config import ConfigError
-from flake8_pii.findings import Finding
+from flake8_pii.findings import RULES, Finding
 from flake8_pii.report import (
     FORMATS,
     PathsRelativeTo,
@@ -81,12 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _codes(option: str, value: str | None) -> tuple[str, ...]:
+    """The codes or prefixes of `value`; one that matches no code of the catalogue (a typo such
+    as PII01, or another tool's code) is a usage error, not a filter that lets nothing through."""
     if value is None:
         return ()
     codes = tuple(part.strip().upper() for part in value.split(",") if part.strip())
     for code in codes:
         if not CODE_PREFIX.match(code):
             raise UsageError(f"{option}: {code!r} is not a code or prefix such as PII001 or PII")
+        if not any(known.startswith(code) for known in RULES):
+            raise UsageError(
+                f"{option}: {code!r} matches no pii-guard code; the codes are "
+                f"{', '.join(sorted(RULES))} (a prefix such as PII or PII00 names several)"
+            )
     return codes
 
 

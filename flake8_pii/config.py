@@ -116,8 +116,15 @@ KEYS: Mapping[str, str] = {
 }
 
 
+# The table's name, and the spelling after the command's name, which is read the same way.
+TABLE, TABLE_ALIAS = "pii_guard", "pii-guard"
+
+
 def load_settings(root: Path) -> Settings:
-    """Settings from `root/pyproject.toml` (defaults when it has no [tool.pii_guard])."""
+    """Settings from `root/pyproject.toml` (defaults when it has no [tool.pii_guard]).
+
+    `[tool.pii-guard]` is read as `[tool.pii_guard]`; a file with both is an error.
+    """
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         return Settings()
@@ -125,10 +132,19 @@ def load_settings(root: Path) -> Settings:
         document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{pyproject}: not valid TOML: {error}") from None
-    table = document.get("tool", {}).get("pii_guard")
-    if table is None:
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{pyproject} [tool]: must be a table")
+    found = [name for name in (TABLE, TABLE_ALIAS) if name in tool]
+    if not found:
         return Settings()
-    return settings_from_table(table, f"{pyproject} [tool.pii_guard]")
+    if len(found) == 2:
+        raise ConfigError(
+            f"{pyproject}: both [tool.{TABLE}] and [tool.{TABLE_ALIAS}]; "
+            f"keep one (they are read the same way)"
+        )
+    (name,) = found
+    return settings_from_table(tool[name], f"{pyproject} [tool.{name}]")
 
 
 def settings_from_table(table: Any, where: str) -> Settings:

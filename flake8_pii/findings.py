@@ -11,6 +11,8 @@ from dataclasses import dataclass
 DOCS_BASE_URL = "https://github.com/pii-guard/pii-guard/blob/main/docs/rules"
 FAMILY = "PII"
 UNUSED_NOQA = "PII100"
+# Under flake8 only (`pii-guard check` exits 2 instead): the project's settings are not valid.
+CONFIG_ERROR = "PII000"
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,11 @@ RULES: dict[str, Rule] = {
         ),
     )
 }
+
+
+def config_error_message(error: str) -> str:
+    """What flake8 shows, once, for a project whose [tool.pii_guard] is not valid."""
+    return f"{CONFIG_ERROR} settings not valid, no PII checks in this project: {error}"
 
 
 @dataclass(frozen=True, order=True)

@@ -60,7 +60,9 @@ class UnreadableFile(Exception):
 
 
 def read_source(path: str) -> str:
-    """The text of a Python file in its declared encoding (PEP 263), universal newlines.
+    """The text of a Python file as flake8 reads it, universal newlines: in its declared encoding
+    (PEP 263) or UTF-8, and as latin-1 when that fails (bytes that are not valid UTF-8 without a
+    coding line, an unknown or wrong declaration), so both give the same findings.
 
     Raises UnreadableFile, with the reason in words.
     """
@@ -72,19 +74,12 @@ def read_source(path: str) -> str:
         raise UnreadableFile(error.strerror or type(error).__name__) from None
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as error:  # an unknown or contradictory coding declaration
-        raise UnreadableFile(error.msg) from None
-    try:
         text = data.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError):  # flake8's fallback, in processor.py
+        text = data.decode("latin-1")
     except LookupError:  # a codec that is not a text encoding, such as `hex`
         raise UnreadableFile(
             f"its coding declaration names {encoding}, not a text encoding"
-        ) from None
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise UnreadableFile(
-            f"line {line} is not valid {error.encoding}; "
-            "declare the file's encoding (PEP 263) or save it as UTF-8"
         ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from pii_guard.cryptors.service import PIICryptorService
 
 try:
-    __version__ = version("pii-guard")
+    __version__ = version("flake8-pii-guard")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from tests.lint.conftest import (
     CUSTOMER_MODELS,
@@ -44,20 +46,34 @@ def test_file_that_does_not_parse_is_reported_once_and_the_run_goes_on(tmp_path:
     assert "Traceback" not in result.stderr
 
 
-def test_configuration_errors_name_the_key_and_exit_2(tmp_path: Path) -> None:
+def _check_with_pyproject(root: Path, pyproject: str) -> subprocess.CompletedProcess[str]:
+    (root / "pyproject.toml").write_text(pyproject)
+    return run_tool("pii-guard", "check", "app", cwd=root)
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "error"),
+    [
+        ("[tool.pii_guard]\nlog-sinks = ['x']\n", "[tool.pii_guard]: unknown key 'log-sinks'"),
+        ("[tool.pii_guard]\nexclude = 'x'\n", "'exclude' must be a list of strings"),
+        ("[tool.pii_guard\n", "pyproject.toml: not valid TOML"),
+        ("[tool.pii-guard]\nlog-sinks = ['x']\n", "[tool.pii-guard]: unknown key 'log-sinks'"),
+        ("[tool.pii-guard]\n[tool.pii_guard]\n", "both [tool.pii_guard] and [tool.pii-guard]"),
+    ],
+)
+def test_configuration_errors_name_the_key_and_exit_2(
+    tmp_path: Path, pyproject: str, error: str
+) -> None:
+    result = _check_with_pyproject(_shop(tmp_path), pyproject)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert error in result.stderr
+
+
+def test_hyphenated_table_is_read_like_the_underscored_one(tmp_path: Path) -> None:
     root = _shop(tmp_path)
-    (root / "pyproject.toml").write_text("[tool.pii_guard]\nlog-sinks = ['x']\n")
-    unknown = run_tool("pii-guard", "check", "app", cwd=root)
-    assert unknown.returncode == 2
-    assert "unknown key 'log-sinks'" in unknown.stderr
-    (root / "pyproject.toml").write_text("[tool.pii_guard]\nexclude = 'migrations'\n")
-    wrong_type = run_tool("pii-guard", "check", "app", cwd=root)
-    assert wrong_type.returncode == 2
-    assert "'exclude' must be a list of strings" in wrong_type.stderr
-    (root / "pyproject.toml").write_text("[tool.pii_guard\n")
-    bad_toml = run_tool("pii-guard", "check", "app", cwd=root)
-    assert bad_toml.returncode == 2
-    assert "pyproject.toml: not valid TOML" in bad_toml.stderr
+    assert _check_with_pyproject(root, "[tool.pii-guard]\n").returncode == 1
+    excluded = _check_with_pyproject(root, '[tool.pii-guard]\nexclude = ["app/bad.py"]\n')
+    assert (excluded.returncode, excluded.stdout) == (0, "")
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
@@ -66,6 +82,19 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     bad_code = run_tool("pii-guard", "check", "--select", "PII-1", "app", cwd=root)
     assert bad_code.returncode == 2
     assert "--select" in bad_code.stderr
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+@pytest.mark.parametrize("codes", ["XYZ", "PII01", "PII001,E501"])
+def test_codes_that_match_no_pii_code_are_a_usage_error(
+    tmp_path: Path, option: str, codes: str
+) -> None:
+    root = _shop(tmp_path)
+    result = run_tool("pii-guard", "check", option, codes, "app", cwd=root)
+    assert (result.returncode, result.stdout) == (2, "")
+    unknown = codes.split(",")[-1]
+    assert f"pii-guard: error: {option}: {unknown!r} matches no pii-guard code" in result.stderr
+    assert "PII001, PII002" in result.stderr
 
 
 def test_select_and_ignore_mirror_flake8(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from tests.lint.conftest import CUSTOMER_MODELS, FILTER_ON_EMAIL, FILTER_ON_ID
 from tests.support.executables import installed_script
 
 CHECKOUT = Path(__file__).resolve().parents[2]
+PROJECT = tomllib.loads((CHECKOUT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -70,3 +73,17 @@ def test_hook_passes_on_a_clean_file(project: Path, pre_commit_home: Path) -> No
     result = _try_repo(project, pre_commit_home, "app/good.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Passed" in result.stdout
+
+
+def test_documented_recipes_pin_this_version_and_its_release_tag() -> None:
+    # the tag `vX.Y.Z` is made when X.Y.Z is released; the docs say to pin a commit until then
+    version = PROJECT["version"]
+    changelog = (CHECKOUT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert re.search(rf"^## {re.escape(version)}\b", changelog, re.M)
+    assert "tagged `vX.Y.Z`" in changelog
+    for page in (CHECKOUT / "README.md", CHECKOUT / "docs" / "ci.md"):
+        text = page.read_text(encoding="utf-8")
+        assert re.findall(r"^\s*rev: (\S+)$", text, re.M)[0] == f"v{version}", page.name
+        assert "full commit SHA" in text, page.name
+        pins = re.findall(r"additional_dependencies: \[\"([^\"]+)\"\]", text)
+        assert all(pin == f"{PROJECT['name']}=={version}" for pin in pins), pins

@@ -5,6 +5,7 @@ long chains) are analysed. Through `pii-guard check`, flake8 and the engine itse
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sysconfig
@@ -54,18 +55,6 @@ def _reassigned(times: int) -> str:
 # file -> (content, what `pii-guard check` says about it after "<path>: cannot analyse: ")
 UNANALYSABLE: dict[str, tuple[bytes, str]] = {
     "syntax.py": (b"def f(:\n", "syntax error at 1:"),
-    "latin1.py": (
-        b"from app.models import Customer\nname = 'Jos\xe9'\n",
-        "cannot read the file: line 2 is not valid utf-8; declare the file's encoding",
-    ),
-    "unknown_coding.py": (
-        b"# -*- coding: klingon -*-\nx = 1\n",
-        "cannot read the file: unknown encoding: klingon",
-    ),
-    "wrong_coding.py": (
-        b"# coding: ascii\nname = 'Jos\xc3\xa9'\n",
-        "cannot read the file: line 2 is not valid ascii",
-    ),
     "not_text_coding.py": (
         b"# coding: hex\nx = 1\n",
         "cannot read the file: its coding declaration names hex, not a text encoding",
@@ -88,6 +77,17 @@ UNANALYSABLE: dict[str, tuple[bytes, str]] = {
 
 # file -> (content, the (line, code) of its findings): valid files that are odd in some way
 ANALYSABLE: dict[str, tuple[bytes, list[tuple[int, str]]]] = {
+    # text that is not in its declared encoding (or not UTF-8, without a declaration) is read as
+    # latin-1, as flake8 reads it, so that both report the same (Python itself would refuse it)
+    "latin1.py": (USES_CUSTOMER.encode() + b"    print(c.email)  # Jos\xe9\n", [(5, "PII005")]),
+    "unknown_coding.py": (
+        b"# -*- coding: klingon -*-\n" + USES_CUSTOMER.encode() + b"    print(c.email)\n",
+        [(6, "PII005")],
+    ),
+    "wrong_coding.py": (
+        b"# coding: ascii\n" + USES_CUSTOMER.encode() + b"    print(c.email)  # Jos\xc3\xa9\n",
+        [(6, "PII005")],
+    ),
     "empty.py": (b"", []),
     "bom.py": (b"\xef\xbb\xbf" + USES_CUSTOMER.encode() + b"    print(c.email)\n", [(5, "PII005")]),
     "crlf.py": (
@@ -263,10 +263,9 @@ FLAKE8_OUTCOMES: dict[str, str] = {
 
 def test_flake8_runs_to_the_end_over_the_same_files(tmp_path: Path) -> None:
     files = {name: UNANALYSABLE[name][0] for name in FLAKE8_OUTCOMES}
-    # flake8 falls back to latin-1 for text it cannot decode, and pii-guard analyses what it got
-    files.update({name: UNANALYSABLE[name][0] for name in ("latin1.py", "unknown_coding.py")})
     analysed = ["empty.py", "bom.py", "crlf.py", "and_900.py", "strings_2900.py",
-                "reassigned_2000.py"]  # fmt: skip
+                "reassigned_2000.py", "latin1.py", "unknown_coding.py",
+                "wrong_coding.py"]  # fmt: skip
     files.update({name: ANALYSABLE[name][0] for name in analysed})
     root = _project(tmp_path, files)
     (root / "app" / "loop.py").symlink_to("loop.py")
@@ -284,13 +283,39 @@ def test_flake8_runs_to_the_end_over_the_same_files(tmp_path: Path) -> None:
     }
 
 
-def test_flake8_stops_with_one_clear_error_on_a_broken_configuration(tmp_path: Path) -> None:
-    root = _project(tmp_path, {})
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_flake8_reports_a_broken_configuration_once_and_runs_the_other_plugins(
+    tmp_path: Path, jobs: str
+) -> None:
+    unused_import = b"import os\n"
+    root = _project(tmp_path, {f"unused_{n}.py": unused_import for n in range(6)})
     (root / "pyproject.toml").write_text("[tool.pii_guard]\nlog-sinks = ['x']\n")
-    result = run_tool("flake8", "--select", "PII", "app", cwd=root)
+    result = run_tool("flake8", "-j", jobs, "--select", "PII,F401", "app", cwd=root)
     assert TRACEBACK not in result.stdout + result.stderr
+    assert "critical error" not in result.stdout + result.stderr
     assert result.returncode == 1
-    assert "pyproject.toml [tool.pii_guard]: unknown key 'log-sinks'" in result.stdout
+    reports = [line for line in result.stdout.splitlines() if " PII000 " in line]
+    assert len(reports) == 1, result.stdout
+    assert re.fullmatch(
+        r"app/\w+\.py:1:1: PII000 settings not valid, no PII checks in this project: "
+        r"\S+/pyproject\.toml \[tool\.pii_guard\]: unknown key 'log-sinks'; known keys: .*",
+        reports[0],
+    )
+    # pyflakes still ran on every file; pii-guard checked nothing with settings it cannot read
+    assert result.stdout.count(" F401 ") == 6
+    assert " PII001 " not in result.stdout
+
+
+def test_flake8_on_a_buffer_reports_the_broken_configuration(tmp_path: Path) -> None:
+    root = _project(tmp_path, {})
+    (root / "pyproject.toml").write_text("[tool.pii-guard]\nexclude = 'x'\n")
+    result = subprocess.run(
+        [installed_script("flake8"), "--stdin-display-name", "app/bad.py", "-"],
+        input=FILTER_ON_EMAIL, cwd=root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "app/bad.py:1:1: PII000 settings not valid" in result.stdout
+    assert "[tool.pii-guard]: 'exclude' must be a list of strings" in result.stdout
 
 
 # Long chains: each of these took exponential or quadratic time before every expression and
