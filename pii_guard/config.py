@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -48,6 +49,7 @@ class Settings:
 
     crypto_service: Setting | None = None
     kms_key_id: str | None = None
+    kms_decrypt_key_ids: tuple[str, ...] = ()
     kms_endpoint_url: str | None = None
     kms_timeout_seconds: float = 10.0
     data_key_cache_size: int = 0
@@ -89,9 +91,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             raise PIIConfigurationError(f"{name} must not be negative")
         return parsed
 
+    def key_ids(name: str) -> tuple[str, ...]:
+        found = read(name)
+        return () if found is None else kms_key_ids(found.value.split(","), name)
+
     return Settings(
         crypto_service=read("PII_GUARD_CRYPTO_SERVICE", "AMSDAL_PII_CRYPTO_SERVICE"),
         kms_key_id=text("PII_GUARD_KMS_KEY_ID"),
+        kms_decrypt_key_ids=key_ids("PII_GUARD_KMS_DECRYPT_KEY_IDS"),
         kms_endpoint_url=text("PII_GUARD_KMS_ENDPOINT_URL"),
         kms_timeout_seconds=number("PII_GUARD_KMS_TIMEOUT", 10.0),
         data_key_cache_size=int(number("PII_GUARD_DATA_KEY_CACHE_SIZE", 0, integer=True)),
@@ -104,6 +111,32 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cryptor_client_id=text("PII_GUARD_CRYPTOR_CLIENT_ID", "AMSDAL_PII_CRYPTOR_CLIENT_ID"),
         cryptor_timeout_seconds=number("PII_GUARD_CRYPTOR_TIMEOUT", 10.0),
     )
+
+
+_HEX = "[0-9a-fA-F]"
+_KEY_ID = rf"(?:{_HEX}{{8}}(?:-{_HEX}{{4}}){{3}}-{_HEX}{{12}}|mrk-{_HEX}{{32}})"
+_ALIAS = r"alias/[A-Za-z0-9/_-]+"
+_KMS_KEY_IDENTIFIER = re.compile(
+    rf"{_KEY_ID}|{_ALIAS}|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{{12}}:(?:key/{_KEY_ID}|{_ALIAS})"
+)
+
+
+def kms_key_ids(identifiers: Iterable[str], source: str) -> tuple[str, ...]:
+    """`identifiers` stripped and checked to be KMS key ids, key ARNs, alias names or alias
+    ARNs; PIIConfigurationError naming `source` otherwise (a typo would pin decryption to a
+    key that does not exist, and every stored value would be refused)."""
+    checked = []
+    for position, identifier in enumerate(identifiers):
+        cleaned = identifier.strip()
+        if not _KMS_KEY_IDENTIFIER.fullmatch(cleaned):
+            problem = "is empty" if not cleaned else f"is {cleaned!r}"
+            raise PIIConfigurationError(
+                f"{source}: entry {position + 1} {problem}, which is not a KMS key id, key ARN, "
+                "alias name (alias/...) or alias ARN; separate entries with commas, as in "
+                "alias/pii-old,1234abcd-12ab-34cd-56ef-1234567890ab"
+            )
+        checked.append(cleaned)
+    return tuple(checked)
 
 
 def cryptor_class(settings: Settings) -> type[Cryptor]:

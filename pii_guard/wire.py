@@ -89,9 +89,12 @@ def parse_wire_parts(value: str) -> tuple[str, bytes, bytes, bytes]:
     """The encrypted key still in base64 (a batch decodes each distinct key once), and the
     decoded iv, ciphertext and tag; PIIDecryptionError naming what is malformed."""
     # The common case in few steps (it runs once per stored value); anything unusual is
-    # handed to `_explain_malformed`, which applies the same rules one by one.
+    # handed to `_explain_malformed`, which applies the same rules one by one. A part is
+    # canonical when encoding its bytes gives back its text: that rules out padding after a
+    # complete block and non-zero unused bits, so one envelope has exactly one stored text.
+    # The split is bounded: a value with millions of colons builds a list of five strings.
     if value.startswith(PREFIX) and value.endswith(SUFFIX):
-        parts = value[_INNER].split(SEPARATOR)
+        parts = value[_INNER].split(SEPARATOR, 4)
         if len(parts) == 4:
             encrypted_key, iv_text, ciphertext_text, tag_text = parts
             try:
@@ -105,18 +108,20 @@ def parse_wire_parts(value: str) -> tuple[str, bytes, bytes, bytes]:
                     encrypted_key
                     and len(iv) == IV_BYTES
                     and len(tag) == TAG_BYTES
-                    and not _unused_bits(ciphertext_text)
-                    and not _unused_bits(tag_text)
+                    and _b2a(iv, newline=False) == iv_text.encode()
+                    and _b2a(ciphertext, newline=False) == ciphertext_text.encode()
+                    and _b2a(tag, newline=False) == tag_text.encode()
                 ):
                     return encrypted_key, iv, ciphertext, tag
     return _explain_malformed(value)
 
 
 def _explain_malformed(value: str) -> tuple[str, bytes, bytes, bytes]:
-    parts = unwrap(value).split(SEPARATOR)
+    inner = unwrap(value)
+    parts = inner.split(SEPARATOR, 4)
     if len(parts) != 4:
         raise PIIDecryptionError(
-            f"expected 4 parts (key:iv:ciphertext:tag), found {len(parts)}; "
+            f"expected 4 parts (key:iv:ciphertext:tag), found {inner.count(SEPARATOR) + 1}; "
             "truncated, or written by a cryptor without envelope encryption"
         )
     encrypted_key, iv_text, ciphertext_text, tag_text = parts
@@ -151,23 +156,9 @@ def is_envelope(value: object) -> bool:
     return True
 
 
-_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_INDEX = {char: index for index, char in enumerate(_ALPHABET)}
-
-
 _INNER = slice(len(PREFIX), -len(SUFFIX))
 _a2b = binascii.a2b_base64
 _b2a = binascii.b2a_base64
-
-
-def _unused_bits(part: str) -> int:
-    """The low bits strict base64 decoding ignores before the padding (0 when canonical)."""
-    # A canonical encoding has them zero, so that no two stored texts decode to the same bytes.
-    if part[-1:] != "=":
-        return 0
-    if part[-2:] == "==":
-        return _INDEX[part[-3]] & 0b1111
-    return _INDEX[part[-2]] & 0b11
 
 
 def _decode_part(name: str, part: str) -> bytes:
@@ -175,8 +166,13 @@ def _decode_part(name: str, part: str) -> bytes:
         decoded = _a2b(part, strict_mode=True)
     except (binascii.Error, ValueError):
         raise PIIDecryptionError(f"the {name} part is not valid base64") from None
-    if _unused_bits(part):
-        raise PIIDecryptionError(f"the {name} part is not canonical base64")
+    # Strict decoding still accepts "=" after a complete block and ignores the unused bits
+    # before the padding; the stored text must be the one encoding pii_guard writes.
+    if _b2a(decoded, newline=False) != part.encode():
+        raise PIIDecryptionError(
+            f"the {name} part is not canonical base64 (extra padding or non-zero unused "
+            "bits): the stored text was changed after it was written"
+        )
     return decoded
 
 

@@ -19,7 +19,8 @@ MAX_CACHE_SECONDS = 3600.0
 
 
 class DataKeyCache:
-    """Plaintext data keys by encrypted data key; thread-safe."""
+    """Plaintext data keys by encrypted data key, each with the ARN of the KMS key that
+    unwrapped it (so a cryptor can check its key pin on a hit too); thread-safe."""
 
     def __init__(
         self,
@@ -37,25 +38,25 @@ class DataKeyCache:
         self.max_keys = max_keys
         self.max_age_seconds = max_age_seconds
         self._clock = clock
-        self._entries: OrderedDict[bytes, tuple[float, bytes]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[float, bytes, str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, encrypted_key: bytes) -> bytes | None:
-        """The plaintext key, or None when it is absent or expired."""
+    def get(self, encrypted_key: bytes) -> tuple[bytes, str] | None:
+        """The plaintext key and its KMS key ARN, or None when absent or expired."""
         with self._lock:
             entry = self._entries.get(encrypted_key)
             if entry is None:
                 return None
-            stored_at, key = entry
+            stored_at, key, kms_key_arn = entry
             if self._clock() - stored_at > self.max_age_seconds:
                 del self._entries[encrypted_key]
                 return None
             self._entries.move_to_end(encrypted_key)
-            return key
+            return key, kms_key_arn
 
-    def put(self, encrypted_key: bytes, key: bytes) -> None:
+    def put(self, encrypted_key: bytes, key: bytes, kms_key_arn: str) -> None:
         with self._lock:
-            self._entries[encrypted_key] = (self._clock(), key)
+            self._entries[encrypted_key] = (self._clock(), key, kms_key_arn)
             self._entries.move_to_end(encrypted_key)
             self._drop_expired()
             while len(self._entries) > self.max_keys:
@@ -77,6 +78,6 @@ class DataKeyCache:
 
     def _drop_expired(self) -> None:
         now = self._clock()
-        expired = [k for k, (at, _) in self._entries.items() if now - at > self.max_age_seconds]
+        expired = [k for k, (at, *_) in self._entries.items() if now - at > self.max_age_seconds]
         for encrypted_key in expired:
             del self._entries[encrypted_key]

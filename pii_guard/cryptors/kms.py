@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from pii_guard.config import load_settings
+from pii_guard.config import kms_key_ids, load_settings
 from pii_guard.cryptors.botocore_logs import install_botocore_redaction
 from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey, EnvelopeCryptor
 from pii_guard.cryptors.keycache import MAX_CACHE_SECONDS, DataKeyCache
+from pii_guard.cryptors.keypin import KeyPin
 from pii_guard.errors import PIIConfigurationError, PIIDecryptionError, PIIKeyServiceError
 
 if TYPE_CHECKING:
@@ -39,6 +40,10 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
     is built from `PII_GUARD_KMS_ENDPOINT_URL`, `PII_GUARD_KMS_TIMEOUT` and the usual AWS
     variables. `key_id` defaults to `PII_GUARD_KMS_KEY_ID`. `data_key_cache` (default: none, or
     `PII_GUARD_DATA_KEY_CACHE_SIZE` keys) lets decrypt calls share unwrapped data keys.
+
+    `decrypt` accepts only data keys made under `key_id` or one of `decrypt_key_ids` (default:
+    `PII_GUARD_KMS_DECRYPT_KEY_IDS`), earlier keys whose values are still to be rewrapped: a
+    value under any other KMS key the caller may use is a PIIDecryptionError.
     """
 
     def __init__(
@@ -47,19 +52,34 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
         client: KMSClient | None = None,
         *,
         data_key_cache: DataKeyCache | None = None,
+        decrypt_key_ids: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
         self._key_id = key_id
         self._client = client
         self._cache = data_key_cache
+        if isinstance(decrypt_key_ids, str):
+            raise PIIConfigurationError(
+                "decrypt_key_ids must be a list of KMS key ids, ARNs or aliases, not one string"
+            )
+        self._decrypt_key_ids = (
+            None if decrypt_key_ids is None else kms_key_ids(decrypt_key_ids, "decrypt_key_ids")
+        )
+        self._pin: KeyPin | None = None
         install_botocore_redaction()
 
     @property
     def key_id(self) -> str | None:
         return self._key_id
 
+    @property
+    def decrypt_key_ids(self) -> tuple[str, ...] | None:
+        """The earlier keys `decrypt` accepts besides `key_id` (None until configured)."""
+        return self._decrypt_key_ids
+
     def __repr__(self) -> str:
-        return f"KMSEnvelopeCryptor(key_id={self._key_id!r}, cache={self._cache!r})"
+        earlier = f", decrypt_key_ids={self._decrypt_key_ids!r}" if self._decrypt_key_ids else ""
+        return f"KMSEnvelopeCryptor(key_id={self._key_id!r}{earlier}, cache={self._cache!r})"
 
     def _configure(self) -> None:
         settings = load_settings()
@@ -70,6 +90,9 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
                 "KMSEnvelopeCryptor needs a KMS key: set PII_GUARD_KMS_KEY_ID to a key id, "
                 "ARN or alias (or choose another cryptor with PII_GUARD_CRYPTO_SERVICE)"
             )
+        if self._decrypt_key_ids is None:
+            self._decrypt_key_ids = settings.kms_decrypt_key_ids
+        self._pin = KeyPin((self._key_id, *self._decrypt_key_ids), self._alias_target)
         if self._cache is None and settings.data_key_cache_size > 0:
             if not 0 < settings.data_key_cache_seconds <= MAX_CACHE_SECONDS:
                 raise PIIConfigurationError(
@@ -109,35 +132,83 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
         return DataKey(plaintext=plaintext, encrypted=answer["CiphertextBlob"])
 
     def _unwrap_data_keys(self, first_positions: Mapping[bytes, int]) -> dict[bytes, bytes]:
+        assert self._pin is not None, "initialize() sets the pin"
+        pin = self._pin
         keys: dict[bytes, bytes] = {}
+        refreshed = False  # aliases are resolved again at most once a call, on a mismatch
         for encrypted, position in first_positions.items():
             cached = self._cache.get(encrypted) if self._cache is not None else None
-            if cached is not None:
-                keys[encrypted] = cached
+            # A hit is used only under a key the pin accepts: the cache may be shared with a
+            # cryptor pinned otherwise, or filled before an alias moved.
+            if cached is not None and pin.knows(cached[1]):
+                keys[encrypted] = cached[0]
                 continue
-            try:
-                answer = self._kms().decrypt(CiphertextBlob=encrypted)
-            except botocore.exceptions.ClientError as error:
-                code = _error_code(error)
-                if code in UNDECRYPTABLE_KEY_ERRORS:
+            key, arn = self._decrypt_data_key(encrypted, position, pin.only_alias)
+            if pin.only_alias is not None:
+                pin.confirmed(arn)  # KMS checked the alias itself
+            elif not pin.knows(arn):
+                if pin.aliases and not refreshed:
+                    pin.resolve_aliases()
+                    refreshed = True
+                if not pin.knows(arn):
                     raise PIIDecryptionError(
-                        f"KMS refused to decrypt its data key ({code}): the key was tampered "
-                        "with, belongs to a KMS key we cannot use, or the caller lacks "
-                        "kms:Decrypt",
+                        f"its data key was made under KMS key {arn}, which this cryptor does "
+                        f"not accept (it accepts {', '.join(pin.identifiers)}): if that is an "
+                        "earlier key of yours, add it to PII_GUARD_KMS_DECRYPT_KEY_IDS until the "
+                        "values are rewrapped; otherwise the value was not written by this "
+                        "application",
                         position,
-                    ) from None
-                raise PIIKeyServiceError(f"KMS Decrypt failed: {_describe(error)}") from error
-            except botocore.exceptions.BotoCoreError as error:
-                raise PIIKeyServiceError(f"KMS Decrypt failed: {_describe(error)}") from error
-            key = answer["Plaintext"]
+                    )
             if len(key) != DATA_KEY_BYTES:
                 raise PIIDecryptionError(
                     f"its data key is {len(key)} bytes, expected {DATA_KEY_BYTES}", position
                 )
             keys[encrypted] = key
             if self._cache is not None:
-                self._cache.put(encrypted, key)
+                self._cache.put(encrypted, key, arn)
         return keys
+
+    def _decrypt_data_key(
+        self, encrypted: bytes, position: int, only_alias: str | None
+    ) -> tuple[bytes, str]:
+        """The plaintext data key and the ARN of the KMS key that unwrapped it; with
+        `only_alias`, KMS itself refuses a data key made under a key the alias does not name."""
+        try:
+            if only_alias is None:
+                answer = self._kms().decrypt(CiphertextBlob=encrypted)
+            else:
+                answer = self._kms().decrypt(CiphertextBlob=encrypted, KeyId=only_alias)
+        except botocore.exceptions.ClientError as error:
+            code = _error_code(error)
+            if code in UNDECRYPTABLE_KEY_ERRORS:
+                raise PIIDecryptionError(
+                    f"KMS refused to decrypt its data key ({code}): the key was tampered with, "
+                    "was made under a KMS key this cryptor does not accept (the configured key "
+                    "and PII_GUARD_KMS_DECRYPT_KEY_IDS), or the caller lacks kms:Decrypt",
+                    position,
+                ) from None
+            raise PIIKeyServiceError(f"KMS Decrypt failed: {_describe(error)}") from error
+        except botocore.exceptions.BotoCoreError as error:
+            raise PIIKeyServiceError(f"KMS Decrypt failed: {_describe(error)}") from error
+        return answer["Plaintext"], str(answer["KeyId"])
+
+    def _alias_target(self, alias: str) -> str | None:
+        """The ARN of the key `alias` names now (None when the alias does not exist)."""
+        try:
+            answer = self._kms().describe_key(KeyId=alias)
+        except botocore.exceptions.ClientError as error:
+            if _error_code(error) == "NotFoundException":
+                return None
+            raise PIIKeyServiceError(
+                f"KMS DescribeKey of {alias!r} failed: {_describe(error)}; checking which key "
+                "an accepted alias names needs kms:DescribeKey (or list key ids or ARNs in "
+                "PII_GUARD_KMS_DECRYPT_KEY_IDS instead of aliases)"
+            ) from error
+        except botocore.exceptions.BotoCoreError as error:
+            raise PIIKeyServiceError(
+                f"KMS DescribeKey of {alias!r} failed: {_describe(error)}"
+            ) from error
+        return str(answer["KeyMetadata"]["Arn"])
 
 
 def _client_from_settings(

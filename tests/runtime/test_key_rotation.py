@@ -1,4 +1,5 @@
-"""Key rotation: old data keys and keys behind a moved alias keep decrypting; `rewrap` migrates.
+"""Key rotation: old data keys keep decrypting; values under a previous KMS key decrypt while
+that key is in the allow-list, and `rewrap` migrates them so it can be taken out.
 
 The local KMS endpoint records on-demand rotation but keeps one key material, so what is
 exercised here is the rotation that changes the key a value is written under: the alias moved
@@ -72,7 +73,7 @@ def test_rows_written_under_different_data_keys_decrypt_in_one_call(kms: Counted
     assert kms.calls == {"Decrypt": 4}
 
 
-def test_values_under_the_previous_key_of_a_moved_alias_still_decrypt(
+def test_values_under_the_previous_key_of_a_moved_alias_decrypt_only_while_allowed(
     kms: CountedKMS, moved_alias: tuple[str, str, str]
 ) -> None:
     alias, old, new = moved_alias
@@ -84,7 +85,11 @@ def test_values_under_the_previous_key_of_a_moved_alias_still_decrypt(
 
     assert kms_key_of(kms, before[0]["name"]) == old
     assert kms_key_of(kms, after[0]["name"]) == new
-    plain = decrypt_pii(load(before + after, cryptor), cryptor=cryptor)
+    assert decrypt_pii(load(after, cryptor), cryptor=cryptor)[0].name == "name 2"
+    with pytest.raises(PIIDecryptionError, match="position 0"):
+        decrypt_pii(load(before + after, cryptor), cryptor=cryptor)
+    migrating = KMSEnvelopeCryptor(alias, client=kms.client, decrypt_key_ids=[old])
+    plain = decrypt_pii(load(before + after, migrating), cryptor=migrating)
     assert [c.name for c in plain] == ["name 1", "name 2"]
 
 
@@ -92,13 +97,16 @@ def test_rewrap_moves_every_value_to_the_current_key_in_one_batch(
     kms: CountedKMS, moved_alias: tuple[str, str, str]
 ) -> None:
     alias, old, new = moved_alias
-    cryptor = KMSEnvelopeCryptor(alias, client=kms.client)
-    rows = [encrypt_pii([customer(n)], cryptor=cryptor)[0] for n in range(3)]
+    rows = [
+        encrypt_pii([customer(n)], cryptor=KMSEnvelopeCryptor(alias, client=kms.client))[0]
+        for n in range(3)
+    ]
     assert {kms_key_of(kms, row["name"]) for row in rows} == {old}
     kms.client.update_alias(AliasName=alias, TargetKeyId=new)
+    migrating = KMSEnvelopeCryptor(alias, client=kms.client, decrypt_key_ids=[old])
     kms.calls.clear()
 
-    rewrapped = rewrap(load(rows, cryptor), cryptor=cryptor)
+    rewrapped = rewrap(load(rows, migrating), cryptor=migrating)
 
     assert kms.calls == {"Decrypt": 3, "GenerateDataKey": 1}
     values = [row["name"] for row in rewrapped] + [row["profile"]["email"] for row in rewrapped]
@@ -106,10 +114,14 @@ def test_rewrap_moves_every_value_to_the_current_key_in_one_batch(
     assert {kms_key_of(kms, value) for value in values} == {new}
     assert rewrapped[0]["name"] != rows[0]["name"]
     assert [row["customer_id"] for row in rewrapped] == [0, 1, 2]  # non-PII fields untouched
-    plain = decrypt_pii(load(rewrapped, cryptor), cryptor=cryptor)
+    # The old key can leave the allow-list: everything is under the alias's target now.
+    current_only = KMSEnvelopeCryptor(alias, client=kms.client)
+    plain = decrypt_pii(load(rewrapped, current_only), cryptor=current_only)
     assert [(c.name, c.aliases, c.profile and c.profile.email) for c in plain] == [
         (f"name {n}", [f"alias {n}"], f"{n}@example.com") for n in range(3)
     ]
+    with pytest.raises(PIIDecryptionError):
+        decrypt_pii(load(rows, current_only), cryptor=current_only)
 
 
 def test_rewrap_moves_values_to_a_new_local_master_key() -> None:

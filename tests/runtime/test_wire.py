@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import tracemalloc
+
 import pytest
 
+from pii_guard import LocalKeyCryptor
 from pii_guard.errors import PIIDecryptionError
 from pii_guard.wire import Envelope, build_wire, is_envelope, is_wire_value, parse_wire
 
@@ -61,3 +65,92 @@ def test_a_changed_padding_bit_is_not_accepted_as_the_same_bytes() -> None:
 
     with pytest.raises(PIIDecryptionError, match=r"tag part is not canonical"):
         parse_wire(wire.replace(tag, changed_tag))
+
+
+# --- one stored text per envelope (issue 11) -----------------------------------------------------
+
+KEY, IV, CIPHERTEXT, TAG = "a2V5", "aWlpaWlpaWlpaWlp", "Y2NjYw", "dHR0dHR0dHR0dHR0dHR0dA=="
+CANONICAL = f"#01#{KEY}:{IV}:{CIPHERTEXT}==:{TAG}#10#"
+
+
+def with_part(index: int, text: str) -> str:
+    parts = [KEY, IV, CIPHERTEXT + "==", TAG]
+    parts[index] = text
+    return "#01#" + ":".join(parts) + "#10#"
+
+
+PART_NAMES = ["encrypted key", "iv", "ciphertext", "tag"]
+
+
+def test_the_canonical_text_is_accepted() -> None:
+    assert build_wire(parse_wire(CANONICAL)) == CANONICAL
+
+
+@pytest.mark.parametrize("padding", ["=", "==", "===", "===="])
+@pytest.mark.parametrize(
+    ("index", "whole_part"), [(0, KEY), (1, IV), (2, CIPHERTEXT + "Yw"), (3, TAG)], ids=PART_NAMES
+)
+def test_padding_after_a_complete_block_is_refused_on_every_part(
+    index: int, whole_part: str, padding: str
+) -> None:
+    # Strict base64 decoding accepts "a2V5=" as "a2V5": two stored texts for one envelope.
+    wire = with_part(index, whole_part + padding)
+
+    with pytest.raises(PIIDecryptionError, match=f"{PART_NAMES[index]} part is not"):
+        parse_wire(wire)
+    assert not is_envelope(wire)
+
+
+@pytest.mark.parametrize("index", range(4), ids=PART_NAMES)
+def test_three_padding_characters_are_a_decryption_error_not_a_key_error(index: int) -> None:
+    # "===" once reached a table lookup of "=" and raised KeyError from parsing.
+    wire = with_part(index, "===")
+
+    with pytest.raises(PIIDecryptionError, match=rf"{PART_NAMES[index]}|empty|bytes"):
+        parse_wire(wire)
+    assert not is_envelope(wire)
+    assert not LocalKeyCryptor(os.urandom(32)).is_ciphertext(wire)
+
+
+def test_extra_padding_on_a_whole_iv_names_the_part() -> None:
+    with pytest.raises(PIIDecryptionError, match="iv part is not canonical"):
+        parse_wire(with_part(1, IV + "="))
+
+
+def test_changed_unused_bits_in_the_encrypted_key_are_refused() -> None:
+    # "a2V5cw==" is b"keys"; "a2V5cx==" decodes to the same bytes with a non-zero unused bit.
+    with pytest.raises(PIIDecryptionError, match="encrypted key part is not canonical"):
+        parse_wire(with_part(0, "a2V5cx=="))
+
+
+def test_a_stored_value_with_padding_added_does_not_decrypt(local_cryptor: LocalKeyCryptor) -> None:
+    (stored,) = local_cryptor.encrypt(["ann@example.com"])
+    key, iv, ciphertext, tag = stored[4:-4].split(":")
+    variants = [
+        f"#01#{key}=:{iv}:{ciphertext}:{tag}#10#",
+        f"#01#{key}:{iv}=:{ciphertext}:{tag}#10#",
+        f"#01#{key}:{iv}===:{ciphertext}:{tag}#10#",
+        f"#01#{key}:{iv}:{ciphertext}=:{tag}#10#",
+        f"#01#{key}:{iv}:{ciphertext}:{tag}=#10#",
+    ]
+
+    for variant in variants:
+        assert not local_cryptor.is_ciphertext(variant)
+        with pytest.raises(PIIDecryptionError, match=r"position 0 .*(not canonical|base64)"):
+            local_cryptor.decrypt([variant])
+    assert local_cryptor.decrypt([stored]) == ["ann@example.com"]
+
+
+def test_a_value_with_millions_of_colons_is_refused_without_a_list_of_millions() -> None:
+    value = "#01#" + ":" * 3_000_000 + "#10#"
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(PIIDecryptionError, match=r"expected 4 parts.*found 3000001"):
+            parse_wire(value)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    # A full split would hold 3 million list slots (24 MB); a bounded one copies the text.
+    assert peak < 4 * len(value)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from pii_guard import KMSEnvelopeCryptor, LocalKeyCryptor, PIIDecryptionError, PIIEncryptionError
 from pii_guard.cryptors.envelope import EnvelopeCryptor
-from pii_guard.wire import Envelope, build_wire
+from pii_guard.wire import Envelope, build_wire, is_envelope, parse_wire
 from tests.conftest import make_kms_client
 from tests.support.kms_server import KMSServer
 
@@ -88,6 +88,91 @@ def edits(draw: st.DrawFn, value: str) -> str:
     if kind == "keep-end":
         return value[:index] + "#10#"  # truncated, with the end marker put back
     return value[:index] + value[index:].swapcase()
+
+
+# --- one stored text per envelope ---------------------------------------------------------------
+
+WHITESPACE = [" ", "\n", "\r\n", "\t", "\x0b", "\u00a0"]
+
+
+def unused_bits_set(part: str, bits: int) -> str:
+    """`part` with the unused low bits of its last data character set to `bits` (non-zero)."""
+    unused = 0b1111 if part.endswith("==") else 0b11
+    last = len(part.rstrip("=")) - 1
+    index = base64_alphabet.index(part[last])
+    changed = base64_alphabet[(index & ~unused) | (bits & unused or 1)]
+    return part[:last] + changed + part[last + 1 :]
+
+
+@st.composite
+def non_canonical_wire(draw: st.DrawFn) -> str:
+    """A well-formed envelope with one part changed into another encoding of the same bytes
+    (or broken by whitespace): strict decoders accept several of these, the parser none."""
+    parts = draw(random_envelopes)[4:-4].split(":")
+    index = draw(st.integers(min_value=0, max_value=3))
+    part = parts[index]
+    kinds = ["extra padding", "whitespace"]
+    if part.endswith("="):
+        kinds += ["removed padding", "unused bits"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "extra padding":
+        part += "=" * draw(st.integers(min_value=1, max_value=4))
+    elif kind == "removed padding":
+        part = part[: -draw(st.integers(min_value=1, max_value=part.count("=")))]
+    elif kind == "unused bits":
+        part = unused_bits_set(part, draw(st.integers(min_value=1, max_value=15)))
+    else:
+        at = draw(st.integers(min_value=0, max_value=len(part)))
+        part = part[:at] + draw(st.sampled_from(WHITESPACE)) + part[at:]
+    parts[index] = part
+    return "#01#" + ":".join(parts) + "#10#"
+
+
+@st.composite
+def long_parts(draw: st.DrawFn) -> str:
+    """A well-formed envelope with one part made very long (valid base64 or not)."""
+    parts = draw(random_envelopes)[4:-4].split(":")
+    index = draw(st.integers(min_value=0, max_value=3))
+    piece = draw(st.sampled_from(["AAAA", "////", "A", "=", ":", "Zm9v"]))
+    parts[index] = piece * draw(st.integers(min_value=10_000, max_value=200_000))
+    return "#01#" + ":".join(parts) + "#10#"
+
+
+@st.composite
+def edited_wire(draw: st.DrawFn) -> str:
+    return str(draw(edits(draw(random_envelopes))))
+
+
+any_wire_text = st.one_of(
+    random_envelopes,
+    non_canonical_wire(),
+    long_parts(),
+    edited_wire(),
+    wire_shaped,
+    st.builds(lambda value, space: value + space, random_envelopes, st.sampled_from(WHITESPACE)),
+)
+
+
+@cases(3000)
+@given(text=any_wire_text)
+def test_every_text_the_parser_accepts_is_the_one_encoding_of_its_envelope(text: str) -> None:
+    try:
+        envelope = parse_wire(text)
+    except PIIDecryptionError:
+        assert not is_envelope(text)
+        return
+    assert build_wire(envelope) == text
+    assert is_envelope(text)
+
+
+@cases(1000)
+@given(text=non_canonical_wire())
+def test_another_encoding_of_the_same_envelope_is_refused(text: str) -> None:
+    with pytest.raises(PIIDecryptionError):
+        parse_wire(text)
+    with pytest.raises(PIIDecryptionError) as raised:
+        LOCAL.decrypt([LOCAL.encrypt(["x"])[0], text])
+    assert raised.value.position == 1
 
 
 # --- round trips --------------------------------------------------------------------------------
