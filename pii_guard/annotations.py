@@ -13,6 +13,7 @@ import types
 import typing
 from typing import Annotated, Any, Union, get_args, get_origin
 
+import typing_extensions
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from typing_extensions import is_typeddict
@@ -20,8 +21,34 @@ from typing_extensions import is_typeddict
 from pii_guard.types import PII_MARKER, PIIMarker
 
 
+def unalias(annotation: Any) -> Any:
+    """The annotation behind `type` aliases (`TypeAliasType`) and the TypedDict key markers
+    (`Required`, `NotRequired`, `ReadOnly`), which say nothing about the value's type."""
+    for _ in range(100):  # an alias of an alias...; a bound guards against cycles
+        if type(annotation).__name__ == "TypeAliasType" and hasattr(annotation, "__value__"):
+            annotation = annotation.__value__
+        elif get_origin(annotation) in _KEY_MARKERS:
+            annotation = get_args(annotation)[0]
+        else:
+            break
+    return annotation
+
+
+_KEY_MARKERS = frozenset(
+    marker
+    for module in (typing, typing_extensions)
+    for marker in (
+        getattr(module, "Required", None),
+        getattr(module, "NotRequired", None),
+        getattr(module, "ReadOnly", None),
+    )
+    if marker is not None
+)
+
+
 def is_pii_annotation(annotation: Any) -> bool:
     """Whether `annotation` is a PII type itself (`PIIStr`, or `Annotated[..., PII_MARKER]`)."""
+    annotation = unalias(annotation)
     return get_origin(annotation) is Annotated and any(
         isinstance(meta, PIIMarker) for meta in annotation.__metadata__
     )
@@ -29,6 +56,7 @@ def is_pii_annotation(annotation: Any) -> bool:
 
 def contains_pii_annotation(annotation: Any) -> bool:
     """Whether `annotation` mentions a PII type anywhere (Optional, unions, containers)."""
+    annotation = unalias(annotation)
     if is_pii_annotation(annotation):
         return True
     return any(contains_pii_annotation(arg) for arg in get_args(annotation))
@@ -44,6 +72,7 @@ def field_annotation(info: FieldInfo) -> Any:
 
 def arms(annotation: Any) -> list[Any]:
     """The alternatives of an annotation: unions flattened, non-PII Annotated unwrapped."""
+    annotation = unalias(annotation)
     origin = get_origin(annotation)
     if origin is Annotated:
         if is_pii_annotation(annotation):
@@ -106,7 +135,9 @@ def _is_named_tuple(cls: type) -> bool:
 
 def carries_pii(annotation: Any, _seen: frozenset[Any] = frozenset()) -> bool:
     """Whether values under `annotation` can hold PII: a PII type, or a model or structure
-    with PII fields, anywhere inside (through unions and containers)."""
+    with PII fields, anywhere inside (through unions and containers). A structure whose
+    annotations cannot be read counts as carrying PII: the walker then says so."""
+    annotation = unalias(annotation)
     if is_pii_annotation(annotation):
         return True
     if isinstance(annotation, type) and annotation not in _seen:
@@ -117,7 +148,11 @@ def carries_pii(annotation: Any, _seen: frozenset[Any] = frozenset()) -> bool:
                 for info in annotation.model_fields.values()
             )
         if is_structure(annotation):
-            return any(carries_pii(a, seen) for a in _safe_structure_fields(annotation).values())
+            try:
+                fields = structure_fields(annotation)
+            except (NameError, TypeError):
+                return True
+            return any(carries_pii(a, seen) for a in fields.values())
         return False
     return any(carries_pii(arg, _seen) for arg in get_args(annotation))
 
@@ -183,6 +218,7 @@ def pii_placement_problems(annotation: Any, where: str) -> list[str]:
 
 
 def _placement(annotation: Any, where: str, seen: frozenset[Any]) -> list[str]:
+    annotation = unalias(annotation)
     if is_pii_annotation(annotation):
         return []
     if isinstance(annotation, type):
@@ -195,7 +231,7 @@ def _placement(annotation: Any, where: str, seen: frozenset[Any]) -> list[str]:
             for name, inner in fields.items()
             for problem in _placement(inner, f"{where} ({annotation.__name__}.{name})", seen)
         ]
-    if not contains_pii_annotation(annotation) and not _structure_with_pii(annotation):
+    if not carries_pii(annotation):
         return []
     origin = get_origin(annotation)
     args = get_args(annotation)
@@ -210,7 +246,7 @@ def _placement(annotation: Any, where: str, seen: frozenset[Any]) -> list[str]:
             "encrypt; use list, tuple, set, deque or dict instead"
         ]
     if isinstance(origin, type) and issubclass(origin, abc.Mapping) and len(args) == 2:
-        if contains_pii_annotation(args[0]):
+        if carries_pii(args[0]):
             return [
                 f"{where} uses a PII type as a mapping key: keys are not encrypted; key by a "
                 "non-PII value"
@@ -219,16 +255,39 @@ def _placement(annotation: Any, where: str, seen: frozenset[Any]) -> list[str]:
     return [p for arg in args if arg is not Ellipsis for p in _placement(arg, where, seen)]
 
 
-def _structure_with_pii(annotation: Any) -> bool:
-    return any(is_structure(arg) and carries_pii(arg) for arg in _all_args(annotation))
-
-
-def _all_args(annotation: Any) -> list[Any]:
-    found = []
-    for arg in get_args(annotation):
-        found.append(arg)
-        found.extend(_all_args(arg))
-    return found
+def model_pii_problems(model: type[BaseModel]) -> list[str]:
+    """Why a model's PII could not be kept out of storage: PII where it cannot be encrypted,
+    a field that overrides a PII field of a base with a non-PII type (rows would be dumped by
+    one and walked by the other), a computed field that returns PII (dumped unencrypted)."""
+    name = model.__name__
+    problems = [
+        problem
+        for field_name, info in model.model_fields.items()
+        for problem in pii_placement_problems(
+            field_annotation(info), f"PII field {name}.{field_name}"
+        )
+    ]
+    for base in model.__mro__[1:]:
+        if not (isinstance(base, type) and issubclass(base, BaseModel)) or base is BaseModel:
+            continue
+        for field_name, info in base.model_fields.items():
+            mine = model.model_fields.get(field_name)
+            if (
+                mine is not None
+                and carries_pii(field_annotation(info))
+                and not carries_pii(field_annotation(mine))
+            ):
+                problems.append(
+                    f"{name}.{field_name} overrides PII field {base.__name__}.{field_name} with "
+                    "a type that is not PII; keep the PII type in the subclass"
+                )
+    for field_name, computed in model.model_computed_fields.items():
+        if carries_pii(computed.return_type):
+            problems.append(
+                f"computed field {name}.{field_name} returns PII, which model_dump would store "
+                "unencrypted; make it a method, or store the value in a PII field"
+            )
+    return list(dict.fromkeys(problems))
 
 
 def referenced_models(annotation: Any) -> tuple[type[BaseModel], ...]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from pii_guard.annotations import carries_pii, field_annotation
 from pii_guard.errors import PIIUsageError
 
 
@@ -42,7 +43,8 @@ def field_context(site: ValueSite) -> str:
     field, also when it is read through a subclass or the declaring class.
 
     A class can set `__pii_context__ = "stable-name"` to keep its values readable after it is
-    renamed.
+    renamed (its own attribute: subclasses do not inherit it). Classes are told apart by name:
+    two models of the same name in different modules share a context unless one sets it.
     """
     return f"{_context_name(site.owner)}.{site.field}"
 
@@ -58,19 +60,25 @@ def row_context(*key_fields: str) -> ContextFunction:
         raise PIIUsageError("row_context needs the names of the row's key fields")
 
     def context(site: ValueSite) -> str:
+        row_model = type(site.row)
         values = []
         for name in key_fields:
-            if name not in type(site.row).model_fields:
+            if name not in row_model.model_fields:
                 raise PIIUsageError(
-                    f"row_context: {type(site.row).__name__} has no field {name!r} to bind to"
+                    f"row_context: {row_model.__name__} has no field {name!r} to bind to"
+                )
+            if carries_pii(field_annotation(row_model.model_fields[name])):
+                raise PIIUsageError(
+                    f"row_context: {row_model.__name__}.{name} is a PII field; bind to a key "
+                    "that is not PII (it reads as ciphertext once loaded)"
                 )
             value = getattr(site.row, name)
             if value is None:
                 raise PIIUsageError(
-                    f"row_context: {type(site.row).__name__}.{name} is None; the row key must "
+                    f"row_context: {row_model.__name__}.{name} is None; the row key must "
                     "be set before values are encrypted or decrypted"
                 )
-            values.append(str(value))
+            values.append([type(value).__name__, str(value)])  # typed: 1 is not "1"
         return f"{field_context(site)}@{json.dumps(values, ensure_ascii=False)}"
 
     context.__qualname__ = f"row_context({', '.join(map(repr, key_fields))})"
@@ -84,7 +92,8 @@ def _context_name(owner: type) -> str:
     # Asked once per value; a missing class attribute is slow to look up on pydantic models.
     known = _context_names.get(owner)
     if known is None:
-        name = getattr(owner, "__pii_context__", None)
+        # Only the class's own: a subclass inheriting it would share its base's values.
+        name = owner.__dict__.get("__pii_context__")
         known = _context_names[owner] = name if isinstance(name, str) and name else owner.__name__
     return known
 

@@ -15,7 +15,7 @@ from pii_guard.annotations import (
     carries_pii,
     contains_pii_annotation,
     field_annotation,
-    pii_placement_problems,
+    model_pii_problems,
 )
 from pii_guard.errors import PIIInvalidFieldUsageError
 from pii_guard.messages import message
@@ -74,15 +74,9 @@ def _names(value: object) -> Iterable[str]:
 
 def check_model(model: type[BaseModel]) -> type[BaseModel]:
     """Raise PIIInvalidFieldUsageError when a PII field is in `__primary_key__` or a unique
-    constraint of `__constraints__`, or sits where it cannot be encrypted (a mapping key,
-    inside an `Iterable`); returns the model, so it also works as a decorator."""
-    problems = [
-        problem
-        for field_name, info in model.model_fields.items()
-        for problem in pii_placement_problems(
-            field_annotation(info), f"PII field {model.__name__}.{field_name}"
-        )
-    ]
+    constraint of `__constraints__`, or could reach storage unencrypted (see
+    `model_pii_problems`); returns the model, so it also works as a decorator."""
+    problems = model_pii_problems(model)
     pii = set(get_pii_fields(model))
     name = model.__name__
     for key_field in _names(getattr(model, "__primary_key__", None)):
@@ -125,6 +119,9 @@ def _shows_plaintext(value: object) -> bool:
         return any(_shows_plaintext(item) for item in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return any(_shows_plaintext(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, BaseModel) and not isinstance(value, PIIModel):
+        # A PIIModel masks itself; a plain model would show its PII in its repr.
+        return any(_shows_plaintext(item) for item in value.__dict__.values())
     return False
 
 

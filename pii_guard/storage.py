@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Iterable, Sequence
+import uuid
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
@@ -19,7 +21,8 @@ from pii_guard.binding import ContextFunction, ValueSite, field_context
 from pii_guard.config import get_cryptor
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.errors import PIIDecryptionError, PIIEncryptionError, PIIUsageError
-from pii_guard.types import STORED_KEY, EncryptedStr, StoredOrigin, bind_origin, stored_value
+from pii_guard.rowcheck import check_row
+from pii_guard.types import MASK, STORED_KEY, EncryptedStr, StoredOrigin, bind_origin, stored_value
 from pii_guard.walk import SET_MEMBER, Path, map_row, value_at
 from pii_guard.wire import is_wire_value, looks_like_wire_value
 
@@ -55,21 +58,33 @@ def load_pii(
     chosen = cryptor if cryptor is not None else get_cryptor()
     bind = _binding(context, chosen)
     marker = StoredOrigin(bound=False)  # this call's own: only values it made get bound
+    token = cryptor_token(chosen)
     loaded = []
     for position, row in enumerate(rows):
         instance = _validate_row(model, row, position, marker)
 
-        def check(value: str, site: ValueSite, path: Path, position: int = position) -> str:
-            if isinstance(value, EncryptedStr) and value.origin is not marker:
+        def check(
+            value: str, site: ValueSite, path: Path, position: int = position, row: Any = row
+        ) -> str:
+            if isinstance(value, EncryptedStr) and value.origin not in (None, marker):
                 return value  # loaded earlier, and passed in as it was
             # Anything else here was read from the row, even if a validator made it a str.
+            where = f"{site.owner.__name__}.{site.field}"
             text = str.__str__(value)
+            found, raw = value_at(row, path) if isinstance(row, Mapping) else (False, None)
+            if found and isinstance(raw, str) and raw != text:
+                raise PIIDecryptionError(
+                    "a validator changed the stored text (validators of PII fields must leave "
+                    "stored values alone)",
+                    position,
+                    field=where,
+                )
             if chosen.is_ciphertext(text):
                 context = None if bind is None else bind(site)
-                if isinstance(value, EncryptedStr):
-                    bind_origin(value, context)
+                if isinstance(value, EncryptedStr) and value.origin is marker:
+                    bind_origin(value, context, token)
                     return value
-                return stored_value(text, StoredOrigin(bound=True, context=context))
+                return stored_value(text, StoredOrigin(True, context, token))
             if allow_plaintext and not looks_like_wire_value(text):
                 return text  # legacy plaintext: a plain str, encrypted on the next save
             raise PIIDecryptionError(
@@ -77,7 +92,7 @@ def load_pii(
                 "changed, or written by another cryptor)"
                 + ("" if allow_plaintext else "; pass allow_plaintext=True for legacy plaintext"),
                 position,
-                field=f"{site.owner.__name__}.{site.field}",
+                field=where,
             )
 
         loaded.append(cast(ModelT, map_row(instance, check)))
@@ -244,13 +259,21 @@ def _plan_encryption(
 ) -> _Batch:
     batch = _Batch.start(instances, cryptor, context)
 
+    token = cryptor_token(batch.cryptor)
+
     def collect(value: str, site: ValueSite, path: Path) -> str:
         context = batch.context_of(site)
         if isinstance(value, EncryptedStr):
-            batch.keep.append(_kept_ciphertext(value, context, batch.cryptor, site))
-        else:
-            batch.keep.append(None)
-            batch.send(str.__str__(value), context)
+            batch.keep.append(_kept_ciphertext(value, context, token, batch.cryptor, site))
+            return value
+        if value == MASK:
+            raise PIIEncryptionError(
+                f"{site.owner.__name__}.{site.field} holds the mask of a stored value, not "
+                "plaintext: something turned an EncryptedStr into text with str(); assign "
+                "the plaintext from decrypt_pii instead"
+            )
+        batch.keep.append(None)
+        batch.send(str.__str__(value), context)
         return value
 
     for instance in batch.instances:
@@ -259,7 +282,7 @@ def _plan_encryption(
 
 
 def _kept_ciphertext(
-    value: EncryptedStr, context: str | None, cryptor: Cryptor, site: ValueSite
+    value: EncryptedStr, context: str | None, token: str, cryptor: Cryptor, site: ValueSite
 ) -> str:
     """The stored text of a loaded value to write again; raises when it cannot be kept."""
     where = f"{site.owner.__name__}.{site.field}"
@@ -269,7 +292,9 @@ def _kept_ciphertext(
             f"{where} holds an EncryptedStr made in code, not read from storage: load stored "
             "rows with load_pii, and assign plaintext to change a value"
         )
-    if not cryptor.is_ciphertext(value.ciphertext):
+    if (origin.cryptor is not None and origin.cryptor != token) or not cryptor.is_ciphertext(
+        value.ciphertext
+    ):
         raise PIIEncryptionError(
             f"{where} holds a stored value that {type(cryptor).__name__} cannot read (damaged, "
             "or written by another cryptor): move values between cryptors with rewrap"
@@ -306,8 +331,10 @@ def _rows(batch: _Batch, encrypted: Sequence[str]) -> list[dict[str, Any]]:
     rows = []
     for position, instance in enumerate(batch.instances):
         written.clear()
-        row = map_row(instance, replace).model_dump()
+        # Warnings off: pydantic's serialization warnings quote the values they are about.
+        row = map_row(instance, replace).model_dump(warnings=False)
         _check_row(row, written, position)
+        check_row(type(instance), row, batch.cryptor.is_ciphertext, position)
         rows.append(row)
     return rows
 
@@ -387,9 +414,29 @@ def _instances(instances: Iterable[Any]) -> list[Any]:
     return listed
 
 
+_tokens: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_strong_tokens: dict[int, tuple[Any, str]] = {}
+
+
+def cryptor_token(cryptor: Cryptor) -> str:
+    """A name for a cryptor object that a loaded value records, so that it is never written
+    back by another cryptor (or another key) it does not belong to."""
+    try:
+        token = _tokens.get(cryptor)
+        if token is None:
+            token = _tokens[cryptor] = uuid.uuid4().hex
+        return token
+    except TypeError:  # not weakly referenceable: keep it alive with its token
+        found = _strong_tokens.get(id(cryptor))
+        if found is None or found[0] is not cryptor:
+            found = _strong_tokens[id(cryptor)] = (cryptor, uuid.uuid4().hex)
+        return found[1]
+
+
 def _validate_row(model: type[ModelT], row: Any, position: int, marker: StoredOrigin) -> ModelT:
     try:
-        return model.model_validate(row, context={STORED_KEY: marker})
+        # Rows are dumped by field name: read them by name even where fields have aliases.
+        return model.model_validate(row, context={STORED_KEY: marker}, by_name=True)
     except ValidationError as error:
         # Never the input: the row holds ciphertext and plaintext of other fields.
         problems = "; ".join(

@@ -44,9 +44,10 @@ class StoredOrigin:
 
     bound: bool
     context: str | None = None
+    cryptor: str | None = None  # which cryptor object checked it (a token, not the object)
 
 
-_STORED_UNBOUND = StoredOrigin(bound=False)
+_UNBOUND = StoredOrigin(bound=False)
 
 
 class EncryptedStr(str):
@@ -91,9 +92,48 @@ def stored_value(ciphertext: str, origin: StoredOrigin) -> EncryptedStr:
     return value
 
 
-def bind_origin(value: EncryptedStr, context: str | None) -> None:
-    """Record the context a freshly loaded value was checked under (load path only)."""
-    value._origin = StoredOrigin(bound=True, context=context)
+def bind_origin(value: EncryptedStr, context: str | None, cryptor: str | None) -> None:
+    """Record the context and cryptor a freshly loaded value was checked under (load path)."""
+    value._origin = StoredOrigin(bound=True, context=context, cryptor=cryptor)
+
+
+def _derived(method: str) -> Any:
+    """A `str` method that, on stored ciphertext, gives text that is no stored value: the
+    result stays masked, and, having no origin, `encrypt_pii` refuses to store it."""
+    plain = getattr(str, method)
+
+    def derived(self: EncryptedStr, *args: Any, **kwargs: Any) -> Any:
+        return _masked(plain(self, *args, **kwargs))
+
+    derived.__name__ = method
+    derived.__doc__ = f"`str.{method}` of the ciphertext, still masked and never stored."
+    return derived
+
+
+def _masked(result: Any) -> Any:
+    if isinstance(result, str):
+        return EncryptedStr(result)
+    if isinstance(result, list | tuple):
+        return type(result)(_masked(item) for item in result)
+    return result
+
+
+def _radd(self: EncryptedStr, other: Any) -> Any:
+    if not isinstance(other, str):
+        return NotImplemented
+    return EncryptedStr(str.__add__(other, self))
+
+
+EncryptedStr.__radd__ = _radd  # type: ignore[attr-defined]
+
+for _method in (
+    "__add__", "__mul__", "__rmul__", "__getitem__",
+    "capitalize", "casefold", "center", "expandtabs", "format", "format_map", "join", "ljust",
+    "lower", "lstrip", "partition", "removeprefix", "removesuffix", "replace", "rjust",
+    "rpartition", "rsplit", "rstrip", "split", "splitlines", "strip", "swapcase", "title",
+    "translate", "upper", "zfill",
+):  # fmt: skip
+    setattr(EncryptedStr, _method, _derived(_method))
 
 
 def _restore(ciphertext: str, origin: StoredOrigin | None) -> EncryptedStr:
@@ -110,14 +150,15 @@ def _validate_pii_text(
         # A loaded value copied into another instance keeps its origin (pydantic would
         # otherwise turn it into a plain str, which would then be encrypted as "plaintext").
         return value
-    text = handler(value)
     context = info.context
-    if isinstance(text, str) and isinstance(context, Mapping):
-        marker = context.get(STORED_KEY)
-        if isinstance(marker, StoredOrigin):
-            return stored_value(text, marker)  # load_pii's own marker, one per call
-        if marker:
-            return stored_value(text, _STORED_UNBOUND)
+    marker = context.get(STORED_KEY) if isinstance(context, Mapping) else None
+    if marker and type(value) is str:
+        # Stored text as it was stored: string constraints and case changes are for
+        # plaintext, and must never alter (or reject) a ciphertext.
+        return stored_value(value, marker if isinstance(marker, StoredOrigin) else _UNBOUND)
+    text = handler(value)
+    if marker and isinstance(text, str):
+        return stored_value(text, marker if isinstance(marker, StoredOrigin) else _UNBOUND)
     return text
 
 

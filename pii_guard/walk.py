@@ -13,7 +13,7 @@ import copy
 import dataclasses
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
 from typing_extensions import is_typeddict
@@ -27,12 +27,13 @@ from pii_guard.annotations import (
     is_pii_annotation,
     is_structure,
     mapping_arguments,
+    model_pii_problems,
     pii_placement_problems,
     structure_fields,
     walks_into,
 )
 from pii_guard.binding import ValueSite, declaring_class
-from pii_guard.errors import PIIInvalidFieldUsageError
+from pii_guard.errors import PIIInvalidFieldUsageError, PIIUsageError
 
 Path = tuple[Any, ...]
 """Steps from the row to a value: field names, sequence indexes, mapping keys, `SET_MEMBER`."""
@@ -51,8 +52,9 @@ def map_row(row: BaseModel, leaf: Leaf) -> BaseModel:
 
 # --- models and structures ---------------------------------------------------------------------
 
-_Shape = tuple[list[Any], bool, bool]
-"""An annotation's arms, whether a string under it is PII, whether it may hide a model."""
+_Shape = tuple[list[Any], bool, bool, bool]
+"""An annotation's arms, whether a string under it is PII, whether it may hide a model, and
+whether it carries PII at all."""
 _FieldPlan = tuple[tuple[str, tuple[Any, ...], type, _Shape], ...]
 _model_plans: weakref.WeakKeyDictionary[type, _FieldPlan | PIIInvalidFieldUsageError] = (
     weakref.WeakKeyDictionary()
@@ -74,6 +76,7 @@ def _plan(cls: type) -> _FieldPlan:
 def _work_out_plan(cls: type) -> _FieldPlan | PIIInvalidFieldUsageError:
     if issubclass(cls, BaseModel):
         annotations = {name: field_annotation(info) for name, info in cls.model_fields.items()}
+        problems = model_pii_problems(cls)
     else:
         try:
             annotations = structure_fields(cls)
@@ -82,11 +85,11 @@ def _work_out_plan(cls: type) -> _FieldPlan | PIIInvalidFieldUsageError:
                 f"cannot read the annotations of {cls.__name__} ({type(error).__name__}: "
                 f"{error}), so its PII fields are unknown; make its forward references resolvable"
             )
-    problems = [
-        problem
-        for name, annotation in annotations.items()
-        for problem in pii_placement_problems(annotation, f"{cls.__name__}.{name}")
-    ]
+        problems = [
+            problem
+            for name, annotation in annotations.items()
+            for problem in pii_placement_problems(annotation, f"{cls.__name__}.{name}")
+        ]
     if problems:
         return PIIInvalidFieldUsageError("; ".join(problems))
     return tuple(
@@ -108,6 +111,11 @@ def _map_model(instance: BaseModel, leaf: Leaf, row: BaseModel, path: Path) -> B
             mapped = _map_value(field_annotations, value, leaf, site, (*path, name), shape)
         if mapped is not value:
             updates[name] = mapped
+    extra = instance.__pydantic_extra__
+    if extra:  # extra="allow": values no annotation describes
+        site = ValueSite(type(instance), "(extra)", instance, row)
+        for item in extra.values():
+            _refuse_hidden_pii(item, site, set())
     return instance.model_copy(update=updates) if updates else instance
 
 
@@ -142,21 +150,6 @@ def _map_named_tuple(instance: Any, leaf: Leaf, row: BaseModel, path: Path) -> A
     return instance._replace(**updates) if updates else instance
 
 
-def _map_typed_dict(
-    typed: type, value: dict[str, Any], leaf: Leaf, row: BaseModel, path: Path
-) -> dict[str, Any]:
-    updates = {}
-    for name, field_annotations, owner, _ in _plan(typed):
-        if name not in value:
-            continue
-        item = value[name]
-        site = ValueSite(owner, name, value, row)
-        mapped = _map_value(field_annotations, item, leaf, site, (*path, name))
-        if mapped is not item:
-            updates[name] = mapped
-    return {**value, **updates} if updates else value
-
-
 # --- values under an annotation -------------------------------------------------------------
 
 
@@ -171,9 +164,17 @@ def _map_value(
     """`value` with `leaf` applied to each PII string in it (the same object when unchanged)."""
     if value is None:
         return None
-    arm_list, text_is_pii, opaque = shape if shape is not None else _alternatives(annotations)
+    arm_list, text_is_pii, opaque, carries = (
+        shape if shape is not None else _alternatives(annotations)
+    )
     if isinstance(value, str):
-        return leaf(value, site, path) if text_is_pii else value
+        if text_is_pii:
+            return leaf(value, site, path)
+        if carries and not _fits(arm_list, value):
+            raise _misfit(site, value)
+        return value
+    if carries and not _fits(arm_list, value):
+        raise _misfit(site, value)
     if opaque and not _named_by(arm_list, value):
         _refuse_hidden_pii(value, site, set())
     if isinstance(value, BaseModel):
@@ -182,10 +183,6 @@ def _map_value(
         return _map_dataclass(value, leaf, site.row, path)
     if isinstance(value, tuple) and is_structure(type(value)):
         return _map_named_tuple(value, leaf, site.row, path)
-    if isinstance(value, dict):
-        typed = next((arm for arm in arm_list if is_typeddict(arm)), None)
-        if typed is not None:
-            return _map_typed_dict(typed, value, leaf, site.row, path)
     if isinstance(value, Mapping):
         return _map_mapping(arm_list, value, leaf, site, path)
     if isinstance(value, list | tuple | set | frozenset | collections.deque):
@@ -196,11 +193,30 @@ def _map_value(
 def _map_mapping(
     arm_list: list[Any], value: Mapping[Any, Any], leaf: Leaf, site: ValueSite, path: Path
 ) -> Any:
+    """A mapping read by every arm that describes it: the value type of `dict[K, V]` arms and,
+    key by key, the fields of `TypedDict` arms (all of them: a union of TypedDicts cannot
+    tell which one a dict is, and encrypting under any of them is safe)."""
     _, value_annotations = mapping_arguments(arm_list)
-    items = {
-        key: _map_value(value_annotations, item, leaf, site, (*path, key))
-        for key, item in value.items()
-    }
+    typed_plans = [
+        {name: (annotations, owner) for name, annotations, owner, _ in _plan(arm)}
+        for arm in arm_list
+        if is_typeddict(arm)
+    ]
+    items = {}
+    for key, item in value.items():
+        annotations = list(value_annotations)
+        item_site = site
+        for plan in typed_plans:
+            if key in plan:
+                field_annotations, owner = plan[key]
+                annotations.extend(field_annotations)
+                if item_site is site:
+                    item_site = ValueSite(owner, key, value, site.row)
+        items[key] = (
+            _map_value(tuple(annotations), item, leaf, item_site, (*path, key))
+            if annotations
+            else item
+        )
     if all(items[key] is item for key, item in value.items()):
         return value
     if isinstance(value, collections.defaultdict):
@@ -264,6 +280,43 @@ def _work_out_alternatives(annotations: tuple[Any, ...]) -> _Shape:
         arm_list,
         any(is_pii_annotation(arm) for arm in arm_list),
         not annotations or any(is_opaque(arm) for arm in arm_list),
+        any(carries_pii(arm) for arm in arm_list),
+    )
+
+
+# --- values that do not match their annotation ---------------------------------------------------
+
+
+def _fits(arm_list: list[Any], value: Any) -> bool:
+    """Whether an arm admits `value`; arms that cannot be judged admit everything."""
+    return any(_admits(arm, value) for arm in arm_list)
+
+
+def _admits(arm: Any, value: Any) -> bool:
+    if arm is Any or arm is object or isinstance(arm, TypeVar):
+        return True
+    if is_pii_annotation(arm):
+        return isinstance(value, str)
+    if arm is None or arm is type(None):
+        return value is None
+    origin = get_origin(arm)
+    if origin is Literal:
+        return value in get_args(arm)
+    target = origin if origin is not None else arm
+    if not isinstance(target, type):
+        return True
+    try:
+        return isinstance(value, target)
+    except TypeError:  # TypedDict, protocols: no instance checks
+        return True
+
+
+def _misfit(site: ValueSite, value: Any) -> PIIUsageError:
+    # Set without validation (an assignment, model_construct): where its PII is cannot be told.
+    return PIIUsageError(
+        f"{site.owner.__name__}.{site.field} holds a {type(value).__name__}, which its "
+        "annotation does not admit (set without validation?); pii_guard cannot tell what of "
+        "it is PII: assign a value of the declared type"
     )
 
 

@@ -11,14 +11,14 @@ import collections
 import dataclasses
 import json
 import os
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple, NotRequired
 
 import pydantic
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, field_serializer
-from typing_extensions import TypedDict
+from typing_extensions import TypeAliasType, TypedDict
 
 from pii_guard import (
     EncryptedStr,
@@ -442,3 +442,247 @@ def test_customer_rows_from_the_shared_models_survive_every_path(
     for cryptor in cryptors:
         rows = encrypt_pii([customer], cryptor=cryptor)
         assert decrypt_pii(load_pii(Customer, rows, cryptor=cryptor), cryptor=cryptor) == [customer]
+
+
+# --- found by reading the change as an attacker ------------------------------------------------
+
+
+def test_a_union_of_typed_dicts_or_a_mapping_encrypts_under_every_arm(
+    local_cryptor: LocalKeyCryptor,
+) -> None:
+    class Plain(TypedDict):
+        kind: str
+
+    class Secret(TypedDict):
+        kind: str
+        ssn: PIIStr
+
+    class Form(PIIModel):
+        item: Plain | Secret
+        other: Plain | dict[str, PIIStr]
+
+    form = Form(item={"kind": "b", "ssn": "123-45-6789"}, other={"x": "ann@example.com"})
+    (row,) = encrypt_pii([form], cryptor=local_cryptor)
+
+    assert "123-45" not in repr(row) and "ann@" not in repr(row)
+    (plain,) = decrypt_pii(load_pii(Form, [row], cryptor=local_cryptor), cryptor=local_cryptor)
+    assert plain.item == {"kind": "b", "ssn": "123-45-6789"}
+
+
+def test_type_aliases_and_typed_dict_key_markers_are_read_through(
+    local_cryptor: LocalKeyCryptor,
+) -> None:
+
+
+    Email = TypeAliasType("Email", PIIStr)
+    Emails = TypeAliasType("Emails", list[PIIStr])
+
+    class Optional_(TypedDict):
+        email: NotRequired[PIIStr]
+
+    class Contact(PIIModel):
+        email: Email
+        emails: Emails
+        extra: Optional_
+
+    contact = Contact(email="a@x", emails=["b@x"], extra={"email": "c@x"})
+    (row,) = encrypt_pii([contact], cryptor=local_cryptor)
+
+    assert "@x" not in repr(row)
+    loaded = load_pii(Contact, [row], cryptor=local_cryptor)
+    assert decrypt_pii(loaded, cryptor=local_cryptor) == [contact]
+
+
+def test_pii_that_would_reach_storage_unencrypted_is_refused_when_the_model_is_defined() -> None:
+    class Person(NamedTuple):
+        email: PIIStr
+
+    class Contact(PIIModel):
+        email: PIIStr
+
+    with pytest.raises(PIIInvalidFieldUsageError, match="mapping key"):
+
+        class Visits(PIIModel):
+            by_person: dict[Person, int]
+
+    with pytest.raises(PIIInvalidFieldUsageError, match=r"Legacy\.email overrides PII field"):
+
+        class Legacy(Contact):
+            email: str  # type: ignore[assignment]
+
+    with pytest.raises(PIIInvalidFieldUsageError, match=r"computed field User\.shown"):
+
+        class User(PIIModel):
+            email: PIIStr
+
+            @pydantic.computed_field  # type: ignore[prop-decorator]
+            @property
+            def shown(self) -> PIIStr:
+                return self.email
+
+
+def test_a_model_with_pii_among_extra_fields_is_refused(local_cryptor: LocalKeyCryptor) -> None:
+    class Doc(BaseModel):
+        model_config = pydantic.ConfigDict(extra="allow")
+        name: PIIStr
+
+    with pytest.raises(PIIInvalidFieldUsageError, match="holds a Patient"):
+        encrypt_pii(
+            [Doc(name="x", owner=Patient(patient_id="p", diagnosis="flu"))],  # type: ignore[call-arg]
+            cryptor=local_cryptor,
+        )
+
+
+def test_values_set_without_validation_are_refused_and_never_quoted(
+    local_cryptor: LocalKeyCryptor, recwarn: pytest.WarningsRecorder
+) -> None:
+    class Card(BaseModel):
+        phone: PIIStr | None = None
+        aliases: list[PIIStr] = pydantic.Field(default_factory=list)
+        patient: Patient | None = None
+
+    wrong_phone, wrong_aliases = Card(), Card()
+    wrong_phone.phone = 31201234567  # type: ignore[assignment]
+    wrong_aliases.aliases = "Ann Smith"  # type: ignore[assignment]
+    constructed = Card.model_construct(patient={"patient_id": "p", "diagnosis": "asthma"})  # type: ignore[arg-type]
+
+    for card in (wrong_phone, wrong_aliases, constructed):
+        with pytest.raises(PIIUsageError, match="annotation does not admit") as raised:
+            encrypt_pii([card], cryptor=local_cryptor)
+        assert "3120" not in str(raised.value) and "Ann" not in str(raised.value)
+    assert not [w for w in recwarn if "Ann" in str(w.message) or "asthma" in str(w.message)]
+
+
+def test_a_value_loaded_with_one_cryptor_is_not_written_back_by_another() -> None:
+    first, second = LocalKeyCryptor(os.urandom(32)), LocalKeyCryptor(os.urandom(32))
+    loaded = load_pii(
+        Patient,
+        encrypt_pii([Patient(patient_id="p", diagnosis="flu")], cryptor=first),
+        cryptor=first,
+    )
+
+    with pytest.raises(PIIEncryptionError, match="rewrap"):
+        encrypt_pii(loaded, cryptor=second)
+
+
+def test_a_validator_that_changes_stored_text_makes_loading_fail_not_corrupt(
+    local_cryptor: LocalKeyCryptor,
+) -> None:
+    from pydantic import StringConstraints
+
+    class Shouting(BaseModel):
+        code: Annotated[PIIStr, StringConstraints(to_upper=True)]
+
+    class Lowered(BaseModel):
+        model_config = pydantic.ConfigDict(str_to_lower=True)
+        code: PIIStr
+
+    rows = encrypt_pii([Shouting(code="ab12")], cryptor=local_cryptor)
+    with pytest.raises(PIIDecryptionError, match="a validator changed the stored text"):
+        load_pii(Shouting, rows, cryptor=local_cryptor)
+
+    rows = encrypt_pii([Lowered(code="AB12")], cryptor=local_cryptor)
+    loaded = load_pii(Lowered, rows, cryptor=local_cryptor)  # the stored text is left alone
+    assert encrypt_pii(loaded, cryptor=local_cryptor) == rows
+    assert decrypt_pii(loaded, cryptor=local_cryptor)[0].code == "ab12"
+
+
+def test_text_derived_from_a_stored_value_stays_masked_and_is_never_stored(
+    local_cryptor: LocalKeyCryptor,
+) -> None:
+    (loaded,) = load_pii(
+        Patient,
+        encrypt_pii([Patient(patient_id="p", diagnosis="flu")], cryptor=local_cryptor),
+        cryptor=local_cryptor,
+    )
+    for derived in (
+        loaded.diagnosis.strip(),
+        loaded.diagnosis.lower(),
+        loaded.diagnosis[4:],
+        "x" + loaded.diagnosis,
+        loaded.diagnosis + "x",
+    ):
+        assert str(derived) == "<encrypted>"
+        changed = loaded.model_copy(update={"diagnosis": derived})
+        with pytest.raises(PIIEncryptionError, match="made in code"):
+            encrypt_pii([changed], cryptor=local_cryptor)
+
+    masked = loaded.model_copy(update={"diagnosis": str(loaded.diagnosis)})
+    with pytest.raises(PIIEncryptionError, match="mask of a stored value"):
+        encrypt_pii([masked], cryptor=local_cryptor)
+
+
+def test_a_context_name_is_not_inherited(local_cryptor: LocalKeyCryptor) -> None:
+    class Account(BaseModel):
+        __pii_context__ = "Account"
+
+    class Vip(Account):
+        secret: PIIStr
+
+    class Staff(Account):
+        secret: PIIStr
+
+    rows = encrypt_pii([Vip(secret="vip secret")], cryptor=local_cryptor)
+    with pytest.raises(PIIDecryptionError, match="another context"):
+        decrypt_pii(load_pii(Staff, rows, cryptor=local_cryptor), cryptor=local_cryptor)
+
+
+def test_row_binding_refuses_a_pii_key_and_tells_key_types_apart(
+    local_cryptor: LocalKeyCryptor,
+) -> None:
+    class ByNumber(PIIModel):
+        number: int | str
+        secret: PIIStr
+
+    with pytest.raises(PIIUsageError, match=r"Patient\.diagnosis is a PII field"):
+        encrypt_pii(
+            [Patient(patient_id="p", diagnosis="flu")],
+            cryptor=local_cryptor,
+            context=row_context("diagnosis"),
+        )
+    by_number = row_context("number")
+    rows = encrypt_pii([ByNumber(number=1, secret="s")], cryptor=local_cryptor, context=by_number)
+    rows[0]["number"] = "1"
+    with pytest.raises(PIIDecryptionError):
+        decrypt_pii(
+            load_pii(ByNumber, rows, cryptor=local_cryptor, context=by_number),
+            cryptor=local_cryptor,
+            context=by_number,
+        )
+
+
+def test_a_pii_model_masks_a_plain_model_holding_pii_in_its_repr() -> None:
+    class Inner(BaseModel):
+        email: PIIStr
+
+    class Outer(PIIModel):
+        inner: Inner
+
+    assert "ann@" not in repr(Outer(inner=Inner(email="ann@example.com")))
+
+
+def test_fields_with_aliases_load_from_the_rows_encrypt_pii_writes(
+    local_cryptor: LocalKeyCryptor,
+) -> None:
+    class Aliased(PIIModel):
+        email: PIIStr = pydantic.Field(alias="mail")
+
+    rows = encrypt_pii([Aliased(mail="ann@example.com")], cryptor=local_cryptor)
+    (plain,) = decrypt_pii(load_pii(Aliased, rows, cryptor=local_cryptor), cryptor=local_cryptor)
+
+    assert plain.email == "ann@example.com"
+
+
+def test_the_dumped_row_is_checked_by_the_declared_types(local_cryptor: LocalKeyCryptor) -> None:
+    class Sneaky(PIIModel):
+        name: PIIStr
+        phone: PIIStr | None = None
+
+        def model_dump(self, **options: Any) -> dict[str, Any]:
+            row = super().model_dump(**options)
+            row["phone"] = "+31 20 555"  # a leaf the walker never saw: it held None
+            return row
+
+    with pytest.raises(PIIEncryptionError, match=r"Sneaky\.phone .*not ciphertext") as raised:
+        encrypt_pii([Sneaky(name="ann")], cryptor=local_cryptor)
+    assert "+31" not in str(raised.value)
