@@ -22,7 +22,14 @@ from pii_guard.config import get_cryptor
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.errors import PIIDecryptionError, PIIEncryptionError, PIIUsageError
 from pii_guard.rowcheck import check_row
-from pii_guard.types import MASK, STORED_KEY, EncryptedStr, StoredOrigin, bind_origin, stored_value
+from pii_guard.types import (
+    MASK,
+    STORED_KEY,
+    EncryptedStr,
+    StoredOrigin,
+    bind_origin,
+    stored_value,
+)
 from pii_guard.walk import SET_MEMBER, Path, map_row, value_at
 from pii_guard.wire import is_wire_value, looks_like_wire_value
 
@@ -59,6 +66,7 @@ def load_pii(
     bind = _binding(context, chosen)
     marker = StoredOrigin(bound=False)  # this call's own: only values it made get bound
     token = cryptor_token(chosen)
+    origins: dict[str | None, StoredOrigin] = {}  # one per context: values share them
     loaded = []
     for position, row in enumerate(rows):
         instance = _validate_row(model, row, position, marker)
@@ -69,22 +77,27 @@ def load_pii(
             if isinstance(value, EncryptedStr) and value.origin not in (None, marker):
                 return value  # loaded earlier, and passed in as it was
             # Anything else here was read from the row, even if a validator made it a str.
-            where = f"{site.owner.__name__}.{site.field}"
             text = str.__str__(value)
-            found, raw = value_at(row, path) if isinstance(row, Mapping) else (False, None)
-            if found and isinstance(raw, str) and raw != text:
-                raise PIIDecryptionError(
-                    "a validator changed the stored text (validators of PII fields must leave "
-                    "stored values alone)",
-                    position,
-                    field=where,
-                )
+            fresh = isinstance(value, EncryptedStr) and value.origin is marker
+            if not fresh and isinstance(row, Mapping):
+                # Not the object PIIStr made from the stored text: a validator may have
+                # changed it, and a changed ciphertext must never be written back.
+                found, raw = value_at(row, path)
+                if found and isinstance(raw, str) and raw != text:
+                    raise PIIDecryptionError(
+                        "a validator changed the stored text (validators of PII fields must "
+                        "leave stored values alone)",
+                        position,
+                        field=f"{site.owner.__name__}.{site.field}",
+                    )
             if chosen.is_ciphertext(text):
-                context = None if bind is None else bind(site)
-                if isinstance(value, EncryptedStr) and value.origin is marker:
-                    bind_origin(value, context, token)
+                origin = origins.get(context := None if bind is None else bind(site))
+                if origin is None:
+                    origin = origins[context] = StoredOrigin(True, context, token)
+                if isinstance(value, EncryptedStr) and fresh:
+                    bind_origin(value, origin)
                     return value
-                return stored_value(text, StoredOrigin(True, context, token))
+                return stored_value(text, origin)
             if allow_plaintext and not looks_like_wire_value(text):
                 return text  # legacy plaintext: a plain str, encrypted on the next save
             raise PIIDecryptionError(
@@ -92,7 +105,7 @@ def load_pii(
                 "changed, or written by another cryptor)"
                 + ("" if allow_plaintext else "; pass allow_plaintext=True for legacy plaintext"),
                 position,
-                field=where,
+                field=f"{site.owner.__name__}.{site.field}",
             )
 
         loaded.append(cast(ModelT, map_row(instance, check)))
@@ -334,7 +347,8 @@ def _rows(batch: _Batch, encrypted: Sequence[str]) -> list[dict[str, Any]]:
         # Warnings off: pydantic's serialization warnings quote the values they are about.
         row = map_row(instance, replace).model_dump(warnings=False)
         _check_row(row, written, position)
-        check_row(type(instance), row, batch.cryptor.is_ciphertext, position)
+        # Every PII leaf, read by the declared types, must be one of the ciphertexts just put in.
+        check_row(type(instance), row, {text for _, text, _ in written}.__contains__, position)
         rows.append(row)
     return rows
 

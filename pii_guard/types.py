@@ -92,9 +92,9 @@ def stored_value(ciphertext: str, origin: StoredOrigin) -> EncryptedStr:
     return value
 
 
-def bind_origin(value: EncryptedStr, context: str | None, cryptor: str | None) -> None:
+def bind_origin(value: EncryptedStr, origin: StoredOrigin) -> None:
     """Record the context and cryptor a freshly loaded value was checked under (load path)."""
-    value._origin = StoredOrigin(bound=True, context=context, cryptor=cryptor)
+    value._origin = origin
 
 
 def _derived(method: str) -> Any:
