@@ -12,7 +12,7 @@ import dataclasses
 import enum
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
@@ -125,11 +125,7 @@ def encrypt_pii(
     `None` stays `None`. Raises instead of ever returning a plaintext PII value.
     """
     batch = _plan_encryption(instances, cryptor, context)
-    if not batch.values:
-        return _rows(batch, [])
-    if batch.contexts is None:
-        return _rows(batch, batch.cryptor.encrypt(batch.values))
-    return _rows(batch, batch.cryptor.encrypt(batch.values, batch.contexts))
+    return _rows(batch, batch.call(batch.cryptor.encrypt))
 
 
 async def aencrypt_pii(
@@ -140,11 +136,7 @@ async def aencrypt_pii(
 ) -> list[dict[str, Any]]:
     """`encrypt_pii` whose cryptor call does not block the event loop."""
     batch = _plan_encryption(instances, cryptor, context)
-    if not batch.values:
-        return _rows(batch, [])
-    if batch.contexts is None:
-        return _rows(batch, await batch.cryptor.aencrypt(batch.values))
-    return _rows(batch, await batch.cryptor.aencrypt(batch.values, batch.contexts))
+    return _rows(batch, await batch.acall(batch.cryptor.aencrypt))
 
 
 def decrypt_pii(
@@ -160,11 +152,7 @@ def decrypt_pii(
     otherwise come back as "plaintext".
     """
     batch = _plan_decryption(instances, cryptor, context)
-    if not batch.values:
-        return _copies(batch, [])
-    if batch.contexts is None:
-        return _copies(batch, batch.cryptor.decrypt(batch.values))
-    return _copies(batch, batch.cryptor.decrypt(batch.values, batch.contexts))
+    return _copies(batch, batch.call(batch.cryptor.decrypt))
 
 
 async def adecrypt_pii(
@@ -175,11 +163,7 @@ async def adecrypt_pii(
 ) -> list[ModelT]:
     """`decrypt_pii` whose cryptor call does not block the event loop."""
     batch = _plan_decryption(instances, cryptor, context)
-    if not batch.values:
-        return _copies(batch, [])
-    if batch.contexts is None:
-        return _copies(batch, await batch.cryptor.adecrypt(batch.values))
-    return _copies(batch, await batch.cryptor.adecrypt(batch.values, batch.contexts))
+    return _copies(batch, await batch.acall(batch.cryptor.adecrypt))
 
 
 def rewrap(
@@ -252,6 +236,23 @@ class _Batch:
 
     def context_of(self, site: ValueSite) -> str | None:
         return None if self.bind is None else self.bind(site)
+
+    def call(self, operation: Callable[..., list[str]]) -> list[str]:
+        """The cryptor's answer for the batch: no call when it is empty, and contexts only
+        when values are bound (cryptors of other libraries take the values alone)."""
+        if not self.values:
+            return []
+        if self.contexts is None:
+            return operation(self.values)
+        return operation(self.values, self.contexts)
+
+    async def acall(self, operation: Callable[..., Awaitable[list[str]]]) -> list[str]:
+        """`call` for the cryptors' async operations."""
+        if not self.values:
+            return []
+        if self.contexts is None:
+            return await operation(self.values)
+        return await operation(self.values, self.contexts)
 
     def send(self, value: str, context: str | None) -> None:
         self.values.append(value)
