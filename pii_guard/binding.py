@@ -27,7 +27,7 @@ class ValueSite:
     owner: type
     field: str
     instance: object
-    row: BaseModel
+    row: object  # the top-level instance: a pydantic model, or a mapped SQLAlchemy object
 
     def __repr__(self) -> str:
         # Never the instance or row: they hold plaintext.
@@ -49,6 +49,14 @@ def field_context(site: ValueSite) -> str:
     return f"{_context_name(site.owner)}.{site.field}"
 
 
+def binding_for(context: ContextFunction | None, cryptor: object) -> ContextFunction | None:
+    """The context function to use with `cryptor`: the default field binding only where the
+    cryptor can bind (the AMSDAL service protocol and the fake cryptor cannot)."""
+    if context is field_context and not getattr(cryptor, "supports_context", False):
+        return None
+    return context
+
+
 def row_context(*key_fields: str) -> ContextFunction:
     """A context function binding each value to `Model.field` and the row's key.
 
@@ -63,11 +71,11 @@ def row_context(*key_fields: str) -> ContextFunction:
         row_model = type(site.row)
         values = []
         for name in key_fields:
-            if name not in row_model.model_fields:
+            if not _has_field(row_model, name):
                 raise PIIUsageError(
                     f"row_context: {row_model.__name__} has no field {name!r} to bind to"
                 )
-            if carries_pii(field_annotation(row_model.model_fields[name])):
+            if _is_pii_field(row_model, name):
                 raise PIIUsageError(
                     f"row_context: {row_model.__name__}.{name} is a PII field; bind to a key "
                     "that is not PII (it reads as ciphertext once loaded)"
@@ -86,6 +94,19 @@ def row_context(*key_fields: str) -> ContextFunction:
 
 
 _context_names: weakref.WeakKeyDictionary[type, str] = weakref.WeakKeyDictionary()
+
+
+def _has_field(cls: type, name: str) -> bool:
+    if issubclass(cls, BaseModel):
+        return name in cls.model_fields
+    return hasattr(cls, name)  # a mapped class: its columns are class attributes
+
+
+def _is_pii_field(cls: type, name: str) -> bool:
+    if issubclass(cls, BaseModel):
+        return carries_pii(field_annotation(cls.model_fields[name]))
+    # Mapped classes list theirs when pii_guard.sqlalchemy maps them.
+    return name in getattr(cls, "__pii_fields__", ())
 
 
 def _context_name(owner: type) -> str:

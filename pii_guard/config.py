@@ -54,6 +54,9 @@ class Settings:
     kms_timeout_seconds: float = 10.0
     data_key_cache_size: int = 0
     data_key_cache_seconds: float = 60.0
+    data_key_reuse_values: int = 0
+    data_key_reuse_seconds: float = 60.0
+    allow_plaintext: bool = False
     aws_region: str | None = None
     aws_retry_mode: str | None = None
     local_key: str | None = field(default=None, repr=False)
@@ -95,6 +98,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         found = read(name)
         return () if found is None else kms_key_ids(found.value.split(","), name)
 
+    def flag(name: str) -> bool:
+        found = read(name)
+        if found is None:
+            return False
+        if found.value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if found.value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise PIIConfigurationError(f"{name} must be 1 or 0 (true or false)")
+
     return Settings(
         crypto_service=read("PII_GUARD_CRYPTO_SERVICE", "AMSDAL_PII_CRYPTO_SERVICE"),
         kms_key_id=text("PII_GUARD_KMS_KEY_ID"),
@@ -103,6 +116,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         kms_timeout_seconds=number("PII_GUARD_KMS_TIMEOUT", 10.0),
         data_key_cache_size=int(number("PII_GUARD_DATA_KEY_CACHE_SIZE", 0, integer=True)),
         data_key_cache_seconds=number("PII_GUARD_DATA_KEY_CACHE_SECONDS", 60.0),
+        data_key_reuse_values=int(number("PII_GUARD_DATA_KEY_REUSE_VALUES", 0, integer=True)),
+        data_key_reuse_seconds=number("PII_GUARD_DATA_KEY_REUSE_SECONDS", 60.0),
+        allow_plaintext=flag("PII_GUARD_ALLOW_PLAINTEXT"),
         aws_region=text("AWS_REGION", "AWS_DEFAULT_REGION"),
         aws_retry_mode=text("AWS_RETRY_MODE"),
         local_key=text("PII_GUARD_LOCAL_KEY"),

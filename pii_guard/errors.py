@@ -48,7 +48,7 @@ class PIIDecryptionError(PIIGuardError):
         self.position = position
         self.field = field
         if field is not None:
-            where = f"{field} of the row at position {position}"
+            where = field if position is None else f"{field} of the row at position {position}"
         elif position is None:
             where = "the value of the batch"
         else:

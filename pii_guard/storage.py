@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
-from pii_guard.binding import ContextFunction, ValueSite, field_context
+from pii_guard.binding import ContextFunction, ValueSite, binding_for, field_context
 from pii_guard.config import get_cryptor
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.errors import PIIDecryptionError, PIIEncryptionError, PIIUsageError
@@ -63,7 +63,7 @@ def load_pii(
     if isinstance(rows, BaseModel | dict):
         raise PIIUsageError("pass a list of stored rows, not a single row")
     chosen = cryptor if cryptor is not None else get_cryptor()
-    bind = _binding(context, chosen)
+    bind = binding_for(context, chosen)
     marker = StoredOrigin(bound=False)  # this call's own: only values it made get bound
     token = cryptor_token(chosen)
     origins: dict[str | None, StoredOrigin] = {}  # one per context: values share them
@@ -226,7 +226,7 @@ class _Batch:
         cls, instances: Iterable[Any], cryptor: Cryptor | None, context: ContextFunction | None
     ) -> _Batch:
         chosen = cryptor if cryptor is not None else get_cryptor()
-        bind = _binding(context, chosen)
+        bind = binding_for(context, chosen)
         return cls(
             cryptor=chosen,
             bind=bind,
@@ -260,14 +260,6 @@ class _Batch:
             self.contexts.append(context)
 
 
-def _binding(context: ContextFunction | None, cryptor: Cryptor) -> ContextFunction | None:
-    """The context function to use: the default field binding only where the cryptor can
-    bind (the AMSDAL service protocol and the fake cryptor cannot)."""
-    if context is field_context and not getattr(cryptor, "supports_context", False):
-        return None
-    return context
-
-
 def _plan_encryption(
     instances: Iterable[BaseModel], cryptor: Cryptor | None, context: ContextFunction | None
 ) -> _Batch:
@@ -278,7 +270,7 @@ def _plan_encryption(
     def collect(value: str, site: ValueSite, path: Path) -> str:
         context = batch.context_of(site)
         if isinstance(value, EncryptedStr):
-            batch.keep.append(_kept_ciphertext(value, context, token, batch.cryptor, site))
+            batch.keep.append(kept_ciphertext(value, context, token, batch.cryptor, site))
             return value
         if value == MASK:
             raise PIIEncryptionError(
@@ -295,10 +287,11 @@ def _plan_encryption(
     return batch
 
 
-def _kept_ciphertext(
+def kept_ciphertext(
     value: EncryptedStr, context: str | None, token: str, cryptor: Cryptor, site: ValueSite
 ) -> str:
-    """The stored text of a loaded value to write again; raises when it cannot be kept."""
+    """The stored text of a loaded value to write again; raises when it cannot be kept (made
+    in code, read by another cryptor, or loaded for another row or field)."""
     where = f"{site.owner.__name__}.{site.field}"
     origin = value.origin
     if origin is None:

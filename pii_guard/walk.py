@@ -99,7 +99,7 @@ def _work_out_plan(cls: type) -> _FieldPlan | PIIInvalidFieldUsageError:
     )
 
 
-def _map_model(instance: BaseModel, leaf: Leaf, row: BaseModel, path: Path) -> BaseModel:
+def _map_model(instance: BaseModel, leaf: Leaf, row: object, path: Path) -> BaseModel:
     updates = {}
     values = instance.__dict__
     for name, field_annotations, owner, shape in _plan(type(instance)):
@@ -119,7 +119,7 @@ def _map_model(instance: BaseModel, leaf: Leaf, row: BaseModel, path: Path) -> B
     return instance.model_copy(update=updates) if updates else instance
 
 
-def _map_dataclass(instance: Any, leaf: Leaf, row: BaseModel, path: Path) -> Any:
+def _map_dataclass(instance: Any, leaf: Leaf, row: object, path: Path) -> Any:
     updates = {}
     for name, field_annotations, owner, _ in _plan(type(instance)):
         value = getattr(instance, name)
@@ -137,7 +137,7 @@ def _map_dataclass(instance: Any, leaf: Leaf, row: BaseModel, path: Path) -> Any
     return copied
 
 
-def _map_named_tuple(instance: Any, leaf: Leaf, row: BaseModel, path: Path) -> Any:
+def _map_named_tuple(instance: Any, leaf: Leaf, row: object, path: Path) -> Any:
     cls = type(instance)
     updates = {}
     for name, field_annotations, owner, _ in _plan(cls):

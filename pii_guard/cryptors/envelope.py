@@ -24,6 +24,7 @@ from pii_guard.cryptors.base import (
     check_contexts,
     check_plaintexts,
 )
+from pii_guard.cryptors.keyreuse import DataKeyReuse
 from pii_guard.errors import PIIDecryptionError, PIIEncryptionError
 from pii_guard.wire import (
     IV_BYTES,
@@ -59,6 +60,7 @@ class EnvelopeCryptor(abc.ABC):
     def __init__(self) -> None:
         self._initialized = False
         self._init_lock = threading.Lock()
+        self._reuse: DataKeyReuse | None = None
 
     def initialize(self) -> None:
         """Validate configuration once; PIIConfigurationError names the variable to set."""
@@ -81,14 +83,19 @@ class EnvelopeCryptor(abc.ABC):
         position that uses it, for error messages)."""
 
     def encrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
-        """Wire values for `values`, all under one new data key."""
+        """Wire values for `values`, all under one data key: a new one, or with data key reuse
+        configured, the current one while it is within its bounds."""
         plaintexts = check_plaintexts(values)
         associated = check_contexts(contexts, len(plaintexts))
         if not plaintexts:
             return []
         encoded = _encode_all(plaintexts)
         self.initialize()
-        data_key = self._new_data_key()
+        data_key = (
+            self._new_data_key()
+            if self._reuse is None
+            else self._reuse.take(len(plaintexts), self._new_data_key)
+        )
         aead = AESGCM(data_key.plaintext)
         encrypted_key = encode_part(data_key.encrypted)
         del data_key  # only the AESGCM object holds the key until this call returns

@@ -14,6 +14,7 @@ from pii_guard.cryptors.botocore_logs import install_botocore_redaction
 from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey, EnvelopeCryptor
 from pii_guard.cryptors.keycache import MAX_CACHE_SECONDS, DataKeyCache
 from pii_guard.cryptors.keypin import KeyPin
+from pii_guard.cryptors.keyreuse import DataKeyReuse
 from pii_guard.errors import PIIConfigurationError, PIIDecryptionError, PIIKeyServiceError
 
 if TYPE_CHECKING:
@@ -39,7 +40,9 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
     Pass a ready boto3 KMS `client` to control endpoint, credentials and retries; otherwise one
     is built from `PII_GUARD_KMS_ENDPOINT_URL`, `PII_GUARD_KMS_TIMEOUT` and the usual AWS
     variables. `key_id` defaults to `PII_GUARD_KMS_KEY_ID`. `data_key_cache` (default: none, or
-    `PII_GUARD_DATA_KEY_CACHE_SIZE` keys) lets decrypt calls share unwrapped data keys.
+    `PII_GUARD_DATA_KEY_CACHE_SIZE` keys) lets decrypt calls share unwrapped data keys;
+    `data_key_reuse` (default: none, or `PII_GUARD_DATA_KEY_REUSE_VALUES` values and
+    `PII_GUARD_DATA_KEY_REUSE_SECONDS`) lets encrypt calls share a data key within bounds.
 
     `decrypt` accepts only data keys made under `key_id` or one of `decrypt_key_ids` (default:
     `PII_GUARD_KMS_DECRYPT_KEY_IDS`), earlier keys whose values are still to be rewrapped: a
@@ -53,11 +56,15 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
         *,
         data_key_cache: DataKeyCache | None = None,
         decrypt_key_ids: Sequence[str] | None = None,
+        data_key_reuse: DataKeyReuse | None = None,
     ) -> None:
         super().__init__()
         self._key_id = key_id
         self._client = client
         self._cache = data_key_cache
+        if data_key_reuse is not None:
+            data_key_reuse.claim(self)
+            self._reuse = data_key_reuse
         if isinstance(decrypt_key_ids, str):
             raise PIIConfigurationError(
                 "decrypt_key_ids must be a list of KMS key ids, ARNs or aliases, not one string"
@@ -79,7 +86,10 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
 
     def __repr__(self) -> str:
         earlier = f", decrypt_key_ids={self._decrypt_key_ids!r}" if self._decrypt_key_ids else ""
-        return f"KMSEnvelopeCryptor(key_id={self._key_id!r}{earlier}, cache={self._cache!r})"
+        return (
+            f"KMSEnvelopeCryptor(key_id={self._key_id!r}{earlier}, cache={self._cache!r}, "
+            f"reuse={self._reuse!r})"
+        )
 
     def _configure(self) -> None:
         settings = load_settings()
@@ -103,6 +113,12 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
                 max_keys=settings.data_key_cache_size,
                 max_age_seconds=settings.data_key_cache_seconds,
             )
+        if self._reuse is None and settings.data_key_reuse_values > 0:
+            self._reuse = DataKeyReuse(
+                max_age_seconds=settings.data_key_reuse_seconds,
+                max_values=settings.data_key_reuse_values,
+            )
+            self._reuse.claim(self)
         if self._client is None:
             self._client = _client_from_settings(
                 endpoint_url=settings.kms_endpoint_url,

@@ -1,0 +1,354 @@
+"""SQLAlchemy 2.0 and SQLModel: PII columns hold ciphertext, encrypted in one call per flush.
+
+Importing this module (the `sqlalchemy` extra) turns on, for every session and mapped class:
+
+- mapping: the column of a PII attribute (`email: Mapped[PIIStr]`, SQLModel's `email: PIIStr`,
+  or `mapped_column(PIIString())`) stores through `PIIString`; one used as a primary key or in a
+  unique constraint or index is refused when the class is defined, as `check_model` does;
+- flush: every plaintext PII value pending in the session goes to the cryptor in ONE call
+  (`before_flush`); the attribute then holds the stored `EncryptedStr`;
+- load: each value read back is checked and bound to its field as `load_pii` does, and stays
+  masked; plaintext comes back only from `decrypt(objects)`, one cryptor call for all;
+- `PIIString` refuses to send the database anything that is not such a stored value (a Core
+  insert of plaintext, a filter on the column), so a path around the session fails closed.
+
+A session can carry its own cryptor and binding: `session.info["pii_guard.cryptor"]`,
+`session.info["pii_guard.context"]`.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from collections.abc import Iterable
+from typing import Any, get_args, get_origin
+
+from sqlalchemy import String, UniqueConstraint, event, inspect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import NoInspectionAvailable
+from sqlalchemy.orm import Mapped, Mapper, Session, object_session
+from sqlalchemy.sql.schema import Column, Table
+from sqlalchemy.types import TypeDecorator
+
+from pii_guard.annotations import contains_pii_annotation, field_annotation
+from pii_guard.binding import ContextFunction, ValueSite, binding_for, field_context
+from pii_guard.config import get_cryptor, load_settings
+from pii_guard.cryptors.base import Cryptor
+from pii_guard.errors import (
+    PIIDecryptionError,
+    PIIEncryptionError,
+    PIIInvalidFieldUsageError,
+    PIIUsageError,
+)
+from pii_guard.messages import message
+from pii_guard.storage import cryptor_token, kept_ciphertext
+from pii_guard.types import (
+    MASK,
+    EncryptedStr,
+    StoredOrigin,
+    bind_origin,
+    stored_value,
+)
+from pii_guard.wire import is_wire_value, looks_like_wire_value
+
+CRYPTOR_KEY = "pii_guard.cryptor"
+CONTEXT_KEY = "pii_guard.context"
+_ALLOW_PLAINTEXT_KEY = "pii_guard.allow_plaintext"
+
+# Values straight from a result row, before the load event has checked and bound them.
+_FROM_DATABASE = StoredOrigin(bound=False)
+
+
+class PIIString(TypeDecorator[str]):
+    """A PII column: stored values only, never plaintext.
+
+    Binding accepts only an `EncryptedStr` the session's flush (or the load path) made; reading
+    gives `EncryptedStr`. `length` sizes a `VARCHAR`: see docs/adopting.md for how long a stored
+    value is for a given input.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, EncryptedStr) and value.origin is not None and value.origin.bound:
+            return value.ciphertext
+        raise PIIEncryptionError(
+            "a value that is not a stored PII value was about to reach a PII column: save "
+            "objects through a Session (pii_guard encrypts them at flush); to find rows by a "
+            "PII value, filter on a lookup column, never on the PII column"
+        )
+
+    def process_literal_param(self, value: Any, dialect: Dialect) -> str:
+        raise PIIEncryptionError("PII values are never rendered into SQL text")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> EncryptedStr | None:
+        if value is None:
+            return None
+        return stored_value(str(value), _FROM_DATABASE)
+
+
+# --- mapping ------------------------------------------------------------------------------------
+
+_pii_attributes: weakref.WeakKeyDictionary[type, tuple[tuple[str, type], ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@event.listens_for(Mapper, "instrument_class")
+def _map_pii_columns(mapper: Mapper[Any], cls: type) -> None:
+    table = mapper.local_table
+    if not isinstance(table, Table):
+        return
+    names = set(_pii_annotated(cls))
+    for column in table.columns:
+        if column.key in names and not isinstance(column.type, PIIString):
+            # Mapped[PIIStr] would map to String, and store plaintext: store it as PII.
+            column.type = PIIString(getattr(column.type, "length", None))
+    pii_columns = [column for column in table.columns if isinstance(column.type, PIIString)]
+    _refuse_keys_and_constraints(cls.__name__, table, pii_columns)
+    own = {column.key for column in pii_columns}
+    inherited = set(getattr(cls, "__pii_fields__", ()))
+    type.__setattr__(cls, "__pii_fields__", frozenset(own | inherited))
+
+
+def _pii_annotated(cls: type) -> list[str]:
+    """Attributes whose annotation is a PII type (`Mapped[PIIStr]`; a SQLModel field)."""
+    model_fields = getattr(cls, "model_fields", None)
+    if isinstance(model_fields, dict):  # SQLModel: pydantic has resolved the annotations
+        return [name for name, info in model_fields.items() if _is_pii(field_annotation(info))]
+    found = []
+    namespace = vars(sys.modules[cls.__module__]) if cls.__module__ in sys.modules else {}
+    for name, annotation in vars(cls).get("__annotations__", {}).items():
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, dict(namespace), dict(vars(cls)))
+            except Exception:
+                continue
+        if get_origin(annotation) is Mapped:
+            annotation = get_args(annotation)[0]
+        if _is_pii(annotation):
+            found.append(name)
+    return found
+
+
+def _is_pii(annotation: Any) -> bool:
+    # A PII string itself, not a relationship to a model that has PII.
+    return contains_pii_annotation(annotation) and not _is_container_of_models(annotation)
+
+
+def _is_container_of_models(annotation: Any) -> bool:
+    return any(isinstance(arg, type) and hasattr(arg, "__table__") for arg in get_args(annotation))
+
+
+def _refuse_keys_and_constraints(name: str, table: Table, pii_columns: list[Column[Any]]) -> None:
+    problems: dict[str, str] = {}  # one message per column
+    for column in pii_columns:
+        subject = f"{name}.{column.key}"
+        if column.primary_key:
+            problems[subject] = message("PII003", subject=subject)
+        elif column.unique:
+            problems[subject] = message("PII004", subject=subject, constraint="unique=True")
+    pii = {column.name: column for column in pii_columns}
+    unique_sets = [
+        (str(constraint.name or "(unnamed)"), constraint.columns)
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+    ] + [
+        (str(index.name or "(unnamed unique index)"), index.columns)
+        for index in table.indexes
+        if index.unique
+    ]
+    for constraint_name, columns in unique_sets:
+        for column in columns:
+            if column.name in pii:
+                subject = f"{name}.{pii[column.name].key}"
+                problems.setdefault(
+                    subject, message("PII004", subject=subject, constraint=constraint_name)
+                )
+    if problems:
+        raise PIIInvalidFieldUsageError("; ".join(problems.values()))
+
+
+def _attributes(cls: type) -> tuple[tuple[str, type], ...]:
+    """(attribute, the mapped class that declares it) of the PII columns of `cls`."""
+    found = _pii_attributes.get(cls)
+    if found is None:
+        try:
+            mapper: Mapper[Any] = inspect(cls)
+        except NoInspectionAvailable:  # not a mapped class
+            found = ()
+        else:
+            found = tuple(
+                (prop.key, prop.parent.class_)
+                for prop in mapper.column_attrs
+                if any(isinstance(column.type, PIIString) for column in prop.columns)
+            )
+        _pii_attributes[cls] = found
+    return found
+
+
+# --- flush: one cryptor call for every pending value ---------------------------------------------
+
+
+def _session_cryptor(session: Session) -> Cryptor:
+    chosen = session.info.get(CRYPTOR_KEY)
+    return chosen if chosen is not None else get_cryptor()
+
+
+def _session_binding(session: Session, cryptor: Cryptor) -> ContextFunction | None:
+    context = session.info.get(CONTEXT_KEY, field_context)
+    return binding_for(context, cryptor)
+
+
+@event.listens_for(Session, "before_flush")
+def _encrypt_pending(session: Session, flush_context: Any, instances: Any) -> None:
+    pending = [obj for obj in (*session.new, *session.dirty) if _attributes(type(obj))]
+    if not pending:
+        return
+    cryptor = _session_cryptor(session)
+    bind = _session_binding(session, cryptor)
+    token = cryptor_token(cryptor)
+    targets: list[tuple[object, str, str | None]] = []
+    values: list[str] = []
+    for obj in pending:
+        state = obj.__dict__
+        for key, owner in _attributes(type(obj)):
+            value = state.get(key)
+            if value is None:
+                continue
+            site = ValueSite(owner, key, obj, obj)
+            context = None if bind is None else bind(site)
+            if isinstance(value, EncryptedStr):
+                kept_ciphertext(value, context, token, cryptor, site)
+                continue
+            if not isinstance(value, str):
+                raise PIIUsageError(
+                    f"{owner.__name__}.{key} holds a {type(value).__name__}, not text; assign a str"
+                )
+            if value == MASK:
+                raise PIIEncryptionError(
+                    f"{owner.__name__}.{key} holds the mask of a stored value, not plaintext: "
+                    "assign the plaintext from decrypt() instead"
+                )
+            targets.append((obj, key, context))
+            values.append(value)
+    if not values:
+        return
+    if bind is None:
+        encrypted = cryptor.encrypt(values)
+    else:
+        encrypted = cryptor.encrypt(values, [context for _, _, context in targets])
+    if len(encrypted) != len(values) or not all(map(is_wire_value, encrypted)):
+        raise PIIEncryptionError("the cryptor did not answer one stored value per value")
+    origins: dict[str | None, StoredOrigin] = {}
+    for (obj, key, context), wire in zip(targets, encrypted, strict=True):
+        origin = origins.get(context)
+        if origin is None:
+            origin = origins[context] = StoredOrigin(True, context, token)
+        setattr(obj, key, stored_value(wire, origin))
+
+
+# --- load: check and bind what was read ----------------------------------------------------------
+
+
+@event.listens_for(Mapper, "load")
+def _bind_loaded(target: object, context: Any) -> None:
+    _check_loaded(target)
+
+
+@event.listens_for(Mapper, "refresh")
+def _bind_refreshed(target: object, context: Any, attrs: Iterable[str] | None) -> None:
+    _check_loaded(target)
+
+
+def _check_loaded(target: object) -> None:
+    attributes = _attributes(type(target))
+    if not attributes:
+        return
+    session = object_session(target)
+    cryptor = _session_cryptor(session) if session is not None else get_cryptor()
+    bind = _session_binding(session, cryptor) if session is not None else None
+    allow_plaintext = _allows_plaintext(session)
+    token = cryptor_token(cryptor)
+    state = target.__dict__
+    for key, owner in attributes:
+        value = state.get(key)
+        if not isinstance(value, EncryptedStr) or value.origin is not _FROM_DATABASE:
+            continue
+        text = value.ciphertext
+        site = ValueSite(owner, key, target, target)
+        if cryptor.is_ciphertext(text):
+            bind_origin(value, StoredOrigin(True, None if bind is None else bind(site), token))
+        elif allow_plaintext and not looks_like_wire_value(text):
+            state[key] = text  # legacy plaintext, while migrating: a plain str
+        else:
+            identity = inspect(target).identity
+            raise PIIDecryptionError(
+                f"it is not a stored value of {type(cryptor).__name__} (truncated, padded, "
+                "changed, or written by another cryptor); set PII_GUARD_ALLOW_PLAINTEXT=1 only "
+                "while migrating legacy plaintext",
+                field=f"{owner.__name__}.{key} of the row with key {identity}",
+            )
+
+
+def _allows_plaintext(session: Session | None) -> bool:
+    if session is None:
+        return load_settings().allow_plaintext
+    allowed = session.info.get(_ALLOW_PLAINTEXT_KEY)
+    if allowed is None:
+        allowed = session.info[_ALLOW_PLAINTEXT_KEY] = load_settings().allow_plaintext
+    return bool(allowed)
+
+
+# --- plaintext on request ----------------------------------------------------------------------
+
+
+def decrypt(
+    objects: Iterable[object],
+    *,
+    cryptor: Cryptor | None = None,
+    context: ContextFunction | None = field_context,
+) -> list[dict[str, str | None]]:
+    """The plaintext PII values of mapped objects (query results), one dict per object, in ONE
+    cryptor call (with KMS, one `Decrypt` per distinct data key). The objects stay masked."""
+    listed = list(objects)
+    chosen = cryptor if cryptor is not None else _cryptor_of(listed)
+    bind = binding_for(context, chosen)
+    answers: list[dict[str, str | None]] = []
+    pending: list[tuple[dict[str, str | None], str]] = []
+    values: list[str] = []
+    contexts: list[str | None] = []
+    for position, obj in enumerate(listed):
+        plain: dict[str, str | None] = {}
+        for key, owner in _attributes(type(obj)):
+            value = getattr(obj, key)  # loads an expired attribute
+            if value is None or isinstance(value, EncryptedStr):
+                plain[key] = None
+                if value is not None:
+                    pending.append((plain, key))
+                    values.append(value.ciphertext)
+                    contexts.append(None if bind is None else bind(ValueSite(owner, key, obj, obj)))
+            elif looks_like_wire_value(value):
+                raise PIIUsageError(
+                    f"{owner.__name__}.{key} of the object at position {position} holds text in "
+                    "a stored shape that was not read through a session: load it with a query"
+                )
+            else:
+                plain[key] = value  # plaintext not yet flushed, or legacy plaintext
+        answers.append(plain)
+    if values:
+        found = chosen.decrypt(values) if bind is None else chosen.decrypt(values, contexts)
+        for (plain, key), text in zip(pending, found, strict=True):
+            plain[key] = text
+    return answers
+
+
+def _cryptor_of(objects: list[object]) -> Cryptor:
+    for obj in objects:
+        session = object_session(obj)
+        if session is not None:
+            return _session_cryptor(session)
+    return get_cryptor()
