@@ -86,10 +86,8 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
 
     def __repr__(self) -> str:
         earlier = f", decrypt_key_ids={self._decrypt_key_ids!r}" if self._decrypt_key_ids else ""
-        return (
-            f"KMSEnvelopeCryptor(key_id={self._key_id!r}{earlier}, cache={self._cache!r}, "
-            f"reuse={self._reuse!r})"
-        )
+        reuse = f", reuse={self._reuse!r}" if self._reuse is not None else ""
+        return f"KMSEnvelopeCryptor(key_id={self._key_id!r}{earlier}, cache={self._cache!r}{reuse})"
 
     def _configure(self) -> None:
         settings = load_settings()
