@@ -686,3 +686,17 @@ def test_the_dumped_row_is_checked_by_the_declared_types(local_cryptor: LocalKey
     with pytest.raises(PIIEncryptionError, match=r"Sneaky\.phone .*not ciphertext") as raised:
         encrypt_pii([Sneaky(name="ann")], cryptor=local_cryptor)
     assert "+31" not in str(raised.value)
+
+
+def test_length_constraints_given_with_the_field_check_plaintext_only(
+    local_cryptor: LocalKeyCryptor,
+) -> None:
+    class Contact(PIIModel):
+        email: PIIStr = pydantic.Field(max_length=20)
+
+    with pytest.raises(pydantic.ValidationError):
+        Contact(email="x" * 21)
+    rows = encrypt_pii([Contact(email="ann@example.com")], cryptor=local_cryptor)
+
+    (plain,) = decrypt_pii(load_pii(Contact, rows, cryptor=local_cryptor), cryptor=local_cryptor)
+    assert plain.email == "ann@example.com"
