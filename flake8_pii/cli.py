@@ -1,4 +1,5 @@
-"""The `pii-guard` command line: `pii-guard check [PATH...]`.
+"""The `pii-guard` command line: `pii-guard check [PATH...]`, and `migrate`/`rewrap`, which
+run `pii_guard.commands` (imported only when they run: the analyzer never imports SQLAlchemy).
 
 Exit codes: 0 clean, 1 findings (or files that could not be analysed), 2 usage or configuration
 errors.
@@ -77,7 +78,80 @@ def build_parser() -> argparse.ArgumentParser:
         help="run every rule on every file, also on files that cannot have findings "
         "(much slower; for trying pii-guard itself on a large code base)",
     )
+    _add_storage_command(
+        commands,
+        "migrate",
+        help="encrypt legacy plaintext in the PII columns of a database, in batches",
+        description="Encrypt the PII values of MODEL's rows that still hold plaintext, in "
+        "place, one transaction per batch; values already stored encrypted are left alone, so "
+        "a rerun is safe. Uses the cryptor the PII_GUARD_* variables configure.",
+    )
+    rewrap = _add_storage_command(
+        commands,
+        "rewrap",
+        help="decrypt every stored PII value and encrypt it afresh under the current key",
+        description="Decrypt every stored PII value of MODEL's rows and encrypt it again under "
+        "the current cryptor and key (after a KMS key change, keep the old key in "
+        "PII_GUARD_KMS_DECRYPT_KEY_IDS while this runs), one transaction per batch.",
+    )
+    rewrap.add_argument(
+        "--to-binding",
+        metavar="BINDING",
+        help="bind the new values this way instead (field, none, row:KEY[,KEY])",
+    )
     return parser
+
+
+def _add_storage_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    help: str,
+    description: str,
+) -> argparse.ArgumentParser:
+    command = commands.add_parser(name, help=help, description=description)
+    command.add_argument(
+        "database_url",
+        metavar="DATABASE_URL",
+        help="SQLAlchemy URL, such as postgresql+psycopg://app@db/shop (leave the password "
+        "out: PGPASSWORD or ~/.pgpass keep it off the command line)",
+    )
+    command.add_argument(
+        "models", nargs="+", metavar="MODEL", help="mapped class as package.module:Class"
+    )
+    command.add_argument(
+        "--batch-size", type=int, default=500, metavar="N", help="rows per transaction (500)"
+    )
+    command.add_argument(
+        "--dry-run", action="store_true", help="count what would change; write nothing"
+    )
+    command.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="process only shard I of N (rows whose primary key hashes to it); run one worker "
+        "per shard, each with its own --progress file",
+    )
+    command.add_argument(
+        "--progress",
+        metavar="FILE",
+        help="record the last committed key in FILE after each batch, and resume from it",
+    )
+    command.add_argument(
+        "--start-after",
+        action="append",
+        metavar="KEY",
+        help="start after this primary key (once per key column)",
+    )
+    command.add_argument(
+        "--max-batches", type=int, metavar="N", help="stop after N batches (resume later)"
+    )
+    command.add_argument(
+        "--binding",
+        default="field",
+        metavar="BINDING",
+        help="how stored values are bound: field (Model.field, the default), none, or "
+        "row:KEY[,KEY] (as row_context)",
+    )
+    return command
 
 
 def _codes(option: str, value: str | None) -> tuple[str, ...]:
@@ -147,6 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    if args.command in ("migrate", "rewrap"):
+        from pii_guard.commands import run_command  # SQLAlchemy and the models, only now
+
+        return run_command(args)
     try:
         return run_check(args)
     except (UsageError, ConfigError, BaselineError) as error:
