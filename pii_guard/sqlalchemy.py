@@ -19,15 +19,18 @@ A session can carry its own cryptor and binding: `session.info["pii_guard.crypto
 from __future__ import annotations
 
 import sys
+import typing
 import weakref
 from collections.abc import Iterable
 from typing import Any, get_args, get_origin
 
-from sqlalchemy import String, UniqueConstraint, event, inspect
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Insert, String, UniqueConstraint, Update, event, inspect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import NoInspectionAvailable
 from sqlalchemy.orm import Mapped, Mapper, Session, object_session
+from sqlalchemy.sql.elements import BindParameter, ClauseElement, Null
 from sqlalchemy.sql.schema import Column, Table
+from sqlalchemy.sql.sqltypes import NullType
 from sqlalchemy.types import TypeDecorator
 
 from pii_guard.annotations import contains_pii_annotation, field_annotation
@@ -35,8 +38,10 @@ from pii_guard.binding import ContextFunction, ValueSite, binding_for, field_con
 from pii_guard.config import get_cryptor, load_settings
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.errors import (
+    PIIConfigurationError,
     PIIDecryptionError,
     PIIEncryptionError,
+    PIIGuardError,
     PIIInvalidFieldUsageError,
     PIIUsageError,
 )
@@ -97,41 +102,71 @@ _pii_attributes: weakref.WeakKeyDictionary[type, tuple[tuple[str, type], ...]] =
 )
 
 
-@event.listens_for(Mapper, "instrument_class")
+@event.listens_for(Mapper, "after_mapper_constructed")
 def _map_pii_columns(mapper: Mapper[Any], cls: type) -> None:
+    names = _pii_annotated(cls)
+    columns: dict[str, Column[Any]] = {}
+    for key, prop in getattr(mapper, "_props", {}).items():
+        for column in getattr(prop, "columns", ()):
+            if not isinstance(column, Column):
+                continue
+            if key in names and not isinstance(column.type, PIIString):
+                # Mapped[PIIStr] would map to String, and store plaintext: store it as PII.
+                column.type = PIIString(getattr(column.type, "length", None))
+            if isinstance(column.type, PIIString):
+                columns[key] = column
     table = mapper.local_table
-    if not isinstance(table, Table):
-        return
-    names = set(_pii_annotated(cls))
-    for column in table.columns:
-        if column.key in names and not isinstance(column.type, PIIString):
-            # Mapped[PIIStr] would map to String, and store plaintext: store it as PII.
-            column.type = PIIString(getattr(column.type, "length", None))
-    pii_columns = [column for column in table.columns if isinstance(column.type, PIIString)]
-    _refuse_keys_and_constraints(cls.__name__, table, pii_columns)
-    own = {column.key for column in pii_columns}
+    if isinstance(table, Table):
+        _refuse_what_cannot_hold_ciphertext(cls.__name__, table, columns)
     inherited = set(getattr(cls, "__pii_fields__", ()))
-    type.__setattr__(cls, "__pii_fields__", frozenset(own | inherited))
+    type.__setattr__(cls, "__pii_fields__", frozenset(set(columns) | inherited))
 
 
-def _pii_annotated(cls: type) -> list[str]:
-    """Attributes whose annotation is a PII type (`Mapped[PIIStr]`; a SQLModel field)."""
+def _pii_annotated(cls: type) -> set[str]:
+    """Attributes whose annotation is a PII type (`Mapped[PIIStr]`, a SQLModel field), declared
+    on the class, its mixins or its abstract bases."""
     model_fields = getattr(cls, "model_fields", None)
     if isinstance(model_fields, dict):  # SQLModel: pydantic has resolved the annotations
-        return [name for name, info in model_fields.items() if _is_pii(field_annotation(info))]
-    found = []
-    namespace = vars(sys.modules[cls.__module__]) if cls.__module__ in sys.modules else {}
-    for name, annotation in vars(cls).get("__annotations__", {}).items():
+        return {name for name, info in model_fields.items() if _is_pii(field_annotation(info))}
+    found: set[str] = set()
+    for klass in cls.__mro__:
+        namespace = (
+            dict(vars(sys.modules[klass.__module__])) if klass.__module__ in sys.modules else {}
+        )
+        for name, annotation in vars(klass).get("__annotations__", {}).items():
+            resolved = _resolve(annotation, namespace, klass)
+            if resolved is _UNRESOLVED:
+                if "PII" in str(annotation):
+                    raise PIIInvalidFieldUsageError(
+                        f"cannot resolve the annotation of {cls.__name__}.{name}, so whether it "
+                        "is PII is unknown; import its names at module level"
+                    )
+                continue
+            if _is_pii(resolved):
+                found.add(name)
+    return found
+
+
+_UNRESOLVED = object()
+
+
+def _resolve(annotation: Any, namespace: dict[str, Any], klass: type) -> Any:
+    """An annotation with strings and forward references evaluated, `Mapped[...]` unwrapped."""
+    for _ in range(5):  # "Mapped['PIIStr']": a string, then a ForwardRef inside
+        if isinstance(annotation, typing.ForwardRef):
+            annotation = annotation.__forward_arg__
         if isinstance(annotation, str):
             try:
-                annotation = eval(annotation, dict(namespace), dict(vars(cls)))
+                annotation = eval(annotation, namespace, dict(vars(klass)))
             except Exception:
-                continue
+                return _UNRESOLVED
         if get_origin(annotation) is Mapped:
             annotation = get_args(annotation)[0]
-        if _is_pii(annotation):
-            found.append(name)
-    return found
+            continue
+        if isinstance(annotation, typing.ForwardRef | str):
+            continue
+        return annotation
+    return _UNRESOLVED
 
 
 def _is_pii(annotation: Any) -> bool:
@@ -143,15 +178,37 @@ def _is_container_of_models(annotation: Any) -> bool:
     return any(isinstance(arg, type) and hasattr(arg, "__table__") for arg in get_args(annotation))
 
 
-def _refuse_keys_and_constraints(name: str, table: Table, pii_columns: list[Column[Any]]) -> None:
+def _refuse_what_cannot_hold_ciphertext(
+    name: str, table: Table, pii_columns: dict[str, Column[Any]]
+) -> None:
+    """Keys and unique constraints (ciphertext never repeats, PII003/PII004), and values the
+    database or SQLAlchemy would write without pii_guard (server and Python defaults)."""
     problems: dict[str, str] = {}  # one message per column
-    for column in pii_columns:
-        subject = f"{name}.{column.key}"
+    for key, column in pii_columns.items():
+        subject = f"{name}.{key}"
         if column.primary_key:
             problems[subject] = message("PII003", subject=subject)
         elif column.unique:
             problems[subject] = message("PII004", subject=subject, constraint="unique=True")
-    pii = {column.name: column for column in pii_columns}
+        elif any(
+            getattr(column, option) is not None
+            for option in ("server_default", "server_onupdate", "default", "onupdate", "computed")
+        ):
+            problems[subject] = (
+                f"PII field {subject} has a default, an onupdate or a computed value: the "
+                "database or SQLAlchemy would write it without encrypting it; set the value "
+                "in Python before saving"
+            )
+    by_name = {column.name: key for key, column in pii_columns.items()}
+    problems.update(_unique_problems(name, table, by_name, problems))
+    if problems:
+        raise PIIInvalidFieldUsageError("; ".join(problems.values()))
+
+
+def _unique_problems(
+    name: str, table: Table, pii: dict[str, str], known: dict[str, str] | None = None
+) -> dict[str, str]:
+    found: dict[str, str] = {}
     unique_sets = [
         (str(constraint.name or "(unnamed)"), constraint.columns)
         for constraint in table.constraints
@@ -164,12 +221,46 @@ def _refuse_keys_and_constraints(name: str, table: Table, pii_columns: list[Colu
     for constraint_name, columns in unique_sets:
         for column in columns:
             if column.name in pii:
-                subject = f"{name}.{pii[column.name].key}"
-                problems.setdefault(
-                    subject, message("PII004", subject=subject, constraint=constraint_name)
-                )
+                subject = f"{name}.{pii[column.name]}"
+                if subject not in (known or {}):
+                    found.setdefault(
+                        subject, message("PII004", subject=subject, constraint=constraint_name)
+                    )
+    return found
+
+
+@event.listens_for(Table, "before_create")
+def _refuse_late_unique_constraints(table: Table, connection: Any, **_: Any) -> None:
+    """Unique indexes and constraints added after mapping are refused before the DDL runs."""
+    pii = {
+        column.name: column.key for column in table.columns if isinstance(column.type, PIIString)
+    }
+    problems = _unique_problems(table.name, table, pii)
     if problems:
         raise PIIInvalidFieldUsageError("; ".join(problems.values()))
+
+
+def _refuse_models_mapped_before_import() -> None:
+    mapper_module = sys.modules.get("sqlalchemy.orm.mapper")
+    registries = getattr(mapper_module, "_mapper_registries", {})
+    unprotected = []
+    for registry in list(registries):
+        for mapper in list(getattr(registry, "mappers", ())):
+            for key in _pii_annotated(mapper.class_):
+                prop = getattr(mapper, "_props", {}).get(key)
+                if any(
+                    isinstance(column, Column) and not isinstance(column.type, PIIString)
+                    for column in getattr(prop, "columns", ())
+                ):
+                    unprotected.append(f"{mapper.class_.__name__}.{key}")
+    if unprotected:
+        raise PIIConfigurationError(
+            f"{', '.join(sorted(unprotected))} were mapped before pii_guard.sqlalchemy was "
+            "imported, as plain text columns: import pii_guard.sqlalchemy before defining models"
+        )
+
+
+_refuse_models_mapped_before_import()
 
 
 def _attributes(cls: type) -> tuple[tuple[str, type], ...]:
@@ -188,6 +279,69 @@ def _attributes(cls: type) -> tuple[tuple[str, type], ...]:
             )
         _pii_attributes[cls] = found
     return found
+
+
+# --- statements: what reaches a PII column must be a stored value --------------------------------
+
+
+@event.listens_for(Engine, "before_execute")
+def _refuse_expressions_for_pii_columns(
+    connection: Any, statement: Any, multiparams: Any, params: Any, options: Any
+) -> None:
+    """An INSERT or UPDATE that gives a PII column a SQL expression (`func.lower(x)`, another
+    column, a literal of another type, a SELECT of plain columns) would write it without
+    `PIIString` seeing it: refused. Plain values and bound stored values pass."""
+    if not isinstance(statement, Insert | Update):
+        return
+    table = statement.table
+    table_name = str(getattr(table, "name", table))
+    columns = getattr(table, "c", None)
+    if columns is None:
+        return
+    pii = {c.key for c in columns if isinstance(c.type, PIIString)} | {
+        c.name for c in columns if isinstance(c.type, PIIString)
+    }
+    if not pii:
+        return
+    assignments: list[tuple[Any, Any]] = list((statement._values or {}).items())
+    for rows in getattr(statement, "_multi_values", None) or ():
+        for row in rows:
+            assignments.extend(row.items() if hasattr(row, "items") else ())
+    assignments.extend(getattr(statement, "_ordered_values", None) or ())
+    for target, value in assignments:
+        name = target if isinstance(target, str) else getattr(target, "key", None)
+        if name in pii and not _is_value(value):
+            raise PIIEncryptionError(
+                f"a statement gives PII column {table_name}.{name} a SQL expression, which would "
+                "be written without encryption: assign the value in Python and save the object"
+            )
+    select_names = getattr(statement, "_select_names", None)
+    if isinstance(statement, Insert) and statement.select is not None and select_names:
+        for name, column in zip(select_names, statement.select.selected_columns, strict=False):
+            if name in pii and not isinstance(getattr(column, "type", None), PIIString):
+                raise PIIEncryptionError(
+                    f"INSERT ... SELECT fills PII column {table_name}.{name} from a column that "
+                    "is not PII, which would be written without encryption"
+                )
+
+
+def _is_value(value: Any) -> bool:
+    """A Python value, NULL, or a bind parameter that the column's PIIString will process."""
+    if not isinstance(value, ClauseElement):
+        return True
+    if isinstance(value, Null):
+        return True
+    return isinstance(value, BindParameter) and isinstance(value.type, NullType | PIIString)
+
+
+@event.listens_for(Engine, "handle_error")
+def _hide_refused_parameters(context: Any) -> None:
+    """A statement pii_guard refused may carry the plaintext it refused: SQLAlchemy's error
+    must not show its parameters, whatever the engine's `hide_parameters`."""
+    error = context.sqlalchemy_exception
+    if isinstance(context.original_exception, PIIGuardError) and error is not None:
+        error.hide_parameters = True
+        error.params = None
 
 
 # --- flush: one cryptor call for every pending value ---------------------------------------------
