@@ -11,9 +11,10 @@ from botocore.config import Config
 
 from pii_guard.config import kms_key_ids, load_settings
 from pii_guard.cryptors.botocore_logs import install_botocore_redaction
-from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey, EnvelopeCryptor
+from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey
 from pii_guard.cryptors.keycache import MAX_CACHE_SECONDS, DataKeyCache
 from pii_guard.cryptors.keypin import KeyPin
+from pii_guard.cryptors.secret_free import SecretFreeEnvelopeCryptor
 from pii_guard.errors import PIIConfigurationError, PIIDecryptionError, PIIKeyServiceError
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ UNDECRYPTABLE_KEY_ERRORS = frozenset(
 )
 
 
-class KMSEnvelopeCryptor(EnvelopeCryptor):
+class KMSEnvelopeCryptor(SecretFreeEnvelopeCryptor):
     """One KMS `GenerateDataKey` per `encrypt` call, one KMS `Decrypt` per distinct data key.
 
     Pass a ready boto3 KMS `client` to control endpoint, credentials and retries; otherwise one

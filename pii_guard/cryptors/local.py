@@ -17,7 +17,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from pii_guard.config import load_settings
-from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey, EnvelopeCryptor
+from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey
+from pii_guard.cryptors.secret_free import SecretFreeEnvelopeCryptor
 from pii_guard.errors import PIIConfigurationError, PIIDecryptionError
 from pii_guard.wire import IV_BYTES
 
@@ -26,7 +27,7 @@ MASTER_KEY_BYTES = 32
 _WRAP_CONTEXT = b"pii-guard local data key v1"
 
 
-class LocalKeyCryptor(EnvelopeCryptor):
+class LocalKeyCryptor(SecretFreeEnvelopeCryptor):
     """Envelope encryption under a local master key.
 
     The key is 32 bytes: given here, or read from `PII_GUARD_LOCAL_KEY` (base64) or the file
