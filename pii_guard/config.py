@@ -7,9 +7,11 @@ project's `.env` keeps working. Region and credentials come from the usual AWS v
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import re
 import threading
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -33,6 +35,7 @@ SHORT_NAMES = {
     "service": "PIICryptorService",
 }
 DEFAULT_CRYPTOR = "KMSEnvelopeCryptor"
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,9 @@ class Settings:
     local_key: str | None = field(default=None, repr=False)
     local_key_file: str | None = None
     cryptor_base_url: Setting | None = None
-    cryptor_client_id: str | None = field(default=None, repr=False)
+    cryptor_client_id: Setting | None = field(default=None, repr=False)
     cryptor_timeout_seconds: float = 10.0
+    cryptor_max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -78,17 +82,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         found = read(*names)
         return None if found is None else found.value
 
-    def number(name: str, default: float, *, integer: bool = False) -> float:
+    def number(
+        name: str, default: float, *, integer: bool = False, positive: bool = False
+    ) -> float:
         found = read(name)
         if found is None:
             return default
+        kind = "a whole number" if integer else "a number"
         try:
             parsed = int(found.value) if integer else float(found.value)
         except ValueError:
-            kind = "a whole number" if integer else "a number"
             raise PIIConfigurationError(f"{name} must be {kind}") from None
+        if not math.isfinite(parsed):
+            raise PIIConfigurationError(f"{name} must be a finite number, not infinite or NaN")
         if parsed < 0:
             raise PIIConfigurationError(f"{name} must not be negative")
+        if positive and parsed == 0:
+            raise PIIConfigurationError(f"{name} must be greater than 0")
         return parsed
 
     def key_ids(name: str) -> tuple[str, ...]:
@@ -99,8 +109,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         crypto_service=read("PII_GUARD_CRYPTO_SERVICE", "AMSDAL_PII_CRYPTO_SERVICE"),
         kms_key_id=text("PII_GUARD_KMS_KEY_ID"),
         kms_decrypt_key_ids=key_ids("PII_GUARD_KMS_DECRYPT_KEY_IDS"),
-        kms_endpoint_url=text("PII_GUARD_KMS_ENDPOINT_URL"),
-        kms_timeout_seconds=number("PII_GUARD_KMS_TIMEOUT", 10.0),
+        kms_endpoint_url=http_url(read("PII_GUARD_KMS_ENDPOINT_URL")),
+        kms_timeout_seconds=number("PII_GUARD_KMS_TIMEOUT", 10.0, positive=True),
         data_key_cache_size=int(number("PII_GUARD_DATA_KEY_CACHE_SIZE", 0, integer=True)),
         data_key_cache_seconds=number("PII_GUARD_DATA_KEY_CACHE_SECONDS", 60.0),
         aws_region=text("AWS_REGION", "AWS_DEFAULT_REGION"),
@@ -108,9 +118,51 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         local_key=text("PII_GUARD_LOCAL_KEY"),
         local_key_file=text("PII_GUARD_LOCAL_KEY_FILE"),
         cryptor_base_url=read("PII_GUARD_CRYPTOR_BASE_URL", "AMSDAL_PII_CRYPTOR_BASE_URL"),
-        cryptor_client_id=text("PII_GUARD_CRYPTOR_CLIENT_ID", "AMSDAL_PII_CRYPTOR_CLIENT_ID"),
-        cryptor_timeout_seconds=number("PII_GUARD_CRYPTOR_TIMEOUT", 10.0),
+        cryptor_client_id=read("PII_GUARD_CRYPTOR_CLIENT_ID", "AMSDAL_PII_CRYPTOR_CLIENT_ID"),
+        cryptor_timeout_seconds=number("PII_GUARD_CRYPTOR_TIMEOUT", 10.0, positive=True),
+        cryptor_max_response_bytes=int(
+            number(
+                "PII_GUARD_CRYPTOR_MAX_RESPONSE_BYTES",
+                DEFAULT_MAX_RESPONSE_BYTES,
+                integer=True,
+                positive=True,
+            )
+        ),
     )
+
+
+def http_url(setting: Setting | None) -> str | None:
+    """The setting's value when it is an http:// or https:// address with a host and no
+    credentials; PIIConfigurationError naming the variable otherwise (never quoting the value:
+    it may hold a password)."""
+    if setting is None:
+        return None
+    check_http_url(setting.value, setting.variable)
+    return setting.value
+
+
+def check_http_url(url: str, source: str) -> None:
+    """Raise PIIConfigurationError naming `source` unless `url` is an http:// or https://
+    address with a host and without credentials, spaces or control characters."""
+    example = "such as https://service.internal or http://127.0.0.1:8080"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise PIIConfigurationError(f"{source} is not a valid address, {example}") from None
+    if parts.scheme not in ("http", "https"):
+        raise PIIConfigurationError(
+            f"{source} must be an http:// or https:// address (with its scheme), {example}"
+        )
+    if not parts.hostname:
+        raise PIIConfigurationError(f"{source} must name a host, {example}")
+    if parts.username is not None or parts.password is not None:
+        raise PIIConfigurationError(
+            f"{source} must not carry credentials (user:password@): they would show wherever "
+            "the address is shown"
+        )
+    if port == 0 or any(ord(character) <= 32 or ord(character) == 127 for character in url):
+        raise PIIConfigurationError(f"{source} is not a valid address, {example}")
 
 
 _HEX = "[0-9a-fA-F]"
