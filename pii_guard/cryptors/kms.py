@@ -124,13 +124,18 @@ class KMSEnvelopeCryptor(SecretFreeEnvelopeCryptor):
             raise PIIKeyServiceError(
                 f"KMS GenerateDataKey with key {self._key_id!r} failed: {_describe(error)}"
             ) from error
-        plaintext = answer["Plaintext"]
+        plaintext, encrypted = answer.get("Plaintext"), answer.get("CiphertextBlob")
+        if not isinstance(plaintext, bytes) or not isinstance(encrypted, bytes) or not encrypted:
+            raise PIIKeyServiceError(
+                "KMS GenerateDataKey answered without a data key (Plaintext and "
+                "CiphertextBlob): the endpoint is not KMS, or a proxy changed the answer"
+            )
         if len(plaintext) != DATA_KEY_BYTES:
             raise PIIKeyServiceError(
                 f"KMS GenerateDataKey returned a {len(plaintext)}-byte key, expected "
                 f"{DATA_KEY_BYTES}"
             )
-        return DataKey(plaintext=plaintext, encrypted=answer["CiphertextBlob"])
+        return DataKey(plaintext=plaintext, encrypted=encrypted)
 
     def _unwrap_data_keys(self, first_positions: Mapping[bytes, int]) -> dict[bytes, bytes]:
         assert self._pin is not None, "initialize() sets the pin"
@@ -191,7 +196,13 @@ class KMSEnvelopeCryptor(SecretFreeEnvelopeCryptor):
             raise PIIKeyServiceError(f"KMS Decrypt failed: {_describe(error)}") from error
         except botocore.exceptions.BotoCoreError as error:
             raise PIIKeyServiceError(f"KMS Decrypt failed: {_describe(error)}") from error
-        return answer["Plaintext"], str(answer["KeyId"])
+        key, arn = answer.get("Plaintext"), answer.get("KeyId")
+        if not isinstance(key, bytes) or not isinstance(arn, str):
+            raise PIIKeyServiceError(
+                "KMS Decrypt answered without the data key and the key ARN (Plaintext and "
+                "KeyId): the endpoint is not KMS, or a proxy changed the answer"
+            )
+        return key, arn
 
     def _alias_target(self, alias: str) -> str | None:
         """The ARN of the key `alias` names now (None when the alias does not exist)."""
@@ -209,7 +220,14 @@ class KMSEnvelopeCryptor(SecretFreeEnvelopeCryptor):
             raise PIIKeyServiceError(
                 f"KMS DescribeKey of {alias!r} failed: {_describe(error)}"
             ) from error
-        return str(answer["KeyMetadata"]["Arn"])
+        metadata: Any = answer.get("KeyMetadata")
+        arn = metadata.get("Arn") if isinstance(metadata, dict) else None
+        if not isinstance(arn, str):
+            raise PIIKeyServiceError(
+                f"KMS DescribeKey of {alias!r} answered without the key's ARN: the endpoint is "
+                "not KMS, or a proxy changed the answer"
+            )
+        return arn
 
 
 def _client_from_settings(
@@ -230,9 +248,7 @@ def _client_from_settings(
     # exponential backoff and jitter; its default "legacy" mode does not back off as well.
     # AWS_RETRY_MODE chooses another mode, AWS_MAX_ATTEMPTS the attempts (default 3).
     retries: Any = {} if retry_mode else {"mode": "standard"}
-    config = Config(
-        connect_timeout=timeout_seconds, read_timeout=timeout_seconds, retries=retries
-    )
+    config = Config(connect_timeout=timeout_seconds, read_timeout=timeout_seconds, retries=retries)
     client: KMSClient = session.client(
         "kms", region_name=region, endpoint_url=endpoint_url, config=config
     )

@@ -54,9 +54,14 @@ class LocalKeyCryptor(SecretFreeEnvelopeCryptor):
             return
         settings = load_settings()
         if settings.local_key:
-            key = _decode_key(settings.local_key, "PII_GUARD_LOCAL_KEY")
+            key = _random_looking(
+                _decode_key(settings.local_key, "PII_GUARD_LOCAL_KEY"), "PII_GUARD_LOCAL_KEY"
+            )
         elif settings.local_key_file:
-            key = _read_key_file(settings.local_key_file)
+            key = _random_looking(
+                _read_key_file(settings.local_key_file),
+                "the file named by PII_GUARD_LOCAL_KEY_FILE",
+            )
         else:
             raise PIIConfigurationError(
                 "LocalKeyCryptor needs a master key: set PII_GUARD_LOCAL_KEY to a base64 "
@@ -100,6 +105,17 @@ def _checked_key(key: bytes, source: str) -> bytes:
     return key
 
 
+def _random_looking(key: bytes, source: str) -> bytes:
+    """`key`, unless it cannot have come from a random source: 32 random bytes have fewer than
+    16 distinct values, or are all printable ASCII, with a chance below 1 in 10**13."""
+    if len(set(key)) < 16 or all(32 <= byte < 127 for byte in key):
+        raise PIIConfigurationError(
+            f"{source} does not look like a random key (all zeros, a repeated pattern, or a "
+            "password encoded as base64): make one with LocalKeyCryptor.generate_key()"
+        )
+    return key
+
+
 def _decode_key(text: str, source: str) -> bytes:
     try:
         key = base64.b64decode(text.strip(), validate=True)
@@ -120,7 +136,5 @@ def _read_key_file(path: str) -> bytes:
     try:
         text = content.decode("ascii")
     except UnicodeDecodeError:
-        raise PIIConfigurationError(
-            f"{source} must hold 32 raw bytes or base64 text"
-        ) from None
+        raise PIIConfigurationError(f"{source} must hold 32 raw bytes or base64 text") from None
     return _decode_key(text, source)
