@@ -12,7 +12,7 @@ from botocore.config import Config
 from pii_guard.config import kms_key_ids, load_settings
 from pii_guard.cryptors.botocore_logs import install_botocore_redaction
 from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey
-from pii_guard.cryptors.keycache import MAX_CACHE_SECONDS, DataKeyCache
+from pii_guard.cryptors.keycache import MAX_CACHE_SECONDS, DataKeyCache, scope_of
 from pii_guard.cryptors.keypin import KeyPin
 from pii_guard.cryptors.secret_free import SecretFreeEnvelopeCryptor
 from pii_guard.errors import PIIConfigurationError, PIIDecryptionError, PIIKeyServiceError
@@ -67,6 +67,7 @@ class KMSEnvelopeCryptor(SecretFreeEnvelopeCryptor):
             None if decrypt_key_ids is None else kms_key_ids(decrypt_key_ids, "decrypt_key_ids")
         )
         self._pin: KeyPin | None = None
+        self._cache_scope = ""
         install_botocore_redaction()
 
     @property
@@ -111,6 +112,9 @@ class KMSEnvelopeCryptor(SecretFreeEnvelopeCryptor):
                 timeout_seconds=settings.kms_timeout_seconds,
                 retry_mode=settings.aws_retry_mode,
             )
+        # Cached keys are shared only with cryptors using the same client (so the same
+        # credentials): KMS authorised this client to unwrap them, not any other.
+        self._cache_scope = scope_of(self._client)
 
     def _kms(self) -> KMSClient:
         assert self._client is not None, "initialize() sets the client"
@@ -143,7 +147,9 @@ class KMSEnvelopeCryptor(SecretFreeEnvelopeCryptor):
         keys: dict[bytes, bytes] = {}
         refreshed = False  # aliases are resolved again at most once a call, on a mismatch
         for encrypted, position in first_positions.items():
-            cached = self._cache.get(encrypted) if self._cache is not None else None
+            cached = (
+                self._cache.get(encrypted, self._cache_scope) if self._cache is not None else None
+            )
             # A hit is used only under a key the pin accepts: the cache may be shared with a
             # cryptor pinned otherwise, or filled before an alias moved.
             if cached is not None and pin.knows(cached[1]):
@@ -171,7 +177,7 @@ class KMSEnvelopeCryptor(SecretFreeEnvelopeCryptor):
                 )
             keys[encrypted] = key
             if self._cache is not None:
-                self._cache.put(encrypted, key, arn)
+                self._cache.put(encrypted, key, arn, self._cache_scope)
         return keys
 
     def _decrypt_data_key(
