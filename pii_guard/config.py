@@ -6,6 +6,7 @@ project's `.env` keeps working. Region and credentials come from the usual AWS v
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import math
 import os
@@ -242,12 +243,19 @@ def _builtin(class_name: str) -> type[Cryptor]:
 
 
 _lock = threading.RLock()
-_cryptor: Cryptor | None = None
+_cryptor: Cryptor | None = None  # the process default
+_scoped: contextvars.ContextVar[Cryptor | None] = contextvars.ContextVar(
+    "pii_guard_cryptor", default=None
+)
 
 
 def get_cryptor() -> Cryptor:
-    """The process's cryptor: the one set with `use_cryptor`, else built from the environment
-    and initialized on first use (a failure is raised and retried on the next call)."""
+    """The cryptor in effect here: the one `use_cryptor` set in this thread or asyncio task,
+    else the process default (`set_default_cryptor`, or built from the environment and
+    initialized on first use; a failure is raised and retried on the next call)."""
+    scoped = _scoped.get()
+    if scoped is not None:
+        return scoped
     global _cryptor
     current = _cryptor
     if current is not None:
@@ -260,19 +268,28 @@ def get_cryptor() -> Cryptor:
         return _cryptor
 
 
-class use_cryptor:  # lower case: it reads as a call, and is a context manager too
-    """Make `cryptor` the process's cryptor (initializing it first).
+def set_default_cryptor(cryptor: Cryptor) -> None:
+    """Make `cryptor` (initialized first) the process default: what every thread and task
+    gets from `get_cryptor` unless `use_cryptor` set another one there."""
+    global _cryptor
+    cryptor.initialize()
+    with _lock:
+        _cryptor = cryptor
 
-    Called plainly it stays in effect; used as `with use_cryptor(c):` the previous cryptor
-    comes back when the block exits.
+
+class use_cryptor:  # lower case: it reads as a call, and is a context manager too
+    """Make `cryptor` (initialized first) the cryptor of this thread or asyncio task.
+
+    Used as `with use_cryptor(c):` the previous one comes back when the block exits; called
+    plainly it stays in effect here. Either way other threads and tasks are not affected
+    (a task started here, or `asyncio.to_thread`, inherits it, as with any context
+    variable), so two requests can each use their own tenant's cryptor at the same time. For
+    the whole process use `set_default_cryptor`.
     """
 
     def __init__(self, cryptor: Cryptor) -> None:
-        global _cryptor
         cryptor.initialize()
-        with _lock:
-            self._previous = _cryptor
-            _cryptor = cryptor
+        self._token = _scoped.set(cryptor)
         self.cryptor = cryptor
 
     def __enter__(self) -> Cryptor:
@@ -284,13 +301,18 @@ class use_cryptor:  # lower case: it reads as a call, and is a context manager t
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        global _cryptor
-        with _lock:
-            _cryptor = self._previous
+        try:
+            _scoped.reset(self._token)
+        except ValueError:
+            # Exited in another context than it was entered in (a generator moved between
+            # tasks): nothing of this context to restore, so clear it rather than guess.
+            _scoped.set(None)
 
 
 def reset_cryptor() -> None:
-    """Forget the process's cryptor, so the next `get_cryptor` reads the environment again."""
+    """Forget the process default and this context's cryptor, so the next `get_cryptor`
+    reads the environment again."""
     global _cryptor
+    _scoped.set(None)
     with _lock:
         _cryptor = None
