@@ -55,15 +55,17 @@ def _logging_shows_warnings(start: logging.Logger) -> bool:
     if start.disabled or not start.isEnabledFor(logging.WARNING):
         return False
     current: logging.Logger | None = start
+    any_handler = False
     while current is not None:
-        if current.handlers:
-            return any(
-                handler.level <= logging.WARNING and not isinstance(handler, logging.NullHandler)
-                for handler in current.handlers
-            )
+        for handler in current.handlers:
+            any_handler = True
+            if handler.level <= logging.WARNING and not isinstance(handler, logging.NullHandler):
+                return True
         if not current.propagate:
             break
         current = current.parent
+    if any_handler:
+        return False  # logging's last resort serves only a record that found no handler
     last_resort = logging.lastResort
     return last_resort is not None and last_resort.level <= logging.WARNING
 
