@@ -202,7 +202,7 @@ class _Call:
         path = self.parts.path or "/"
         self.connection.request("POST", path, body=body, headers=headers)
         response = self.connection.getresponse()
-        if response.status != 200:
+        if not 200 <= response.status < 300:
             # Only our name for the status: the reason phrase is the server's text.
             raise PIIKeyServiceError(
                 f"{self.where} answered HTTP {response.status} {_status_name(response.status)}"
