@@ -7,9 +7,15 @@ import dataclasses
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidatorFunctionWrapHandler, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from pii_guard.annotations import (
     carries_pii,
@@ -18,7 +24,7 @@ from pii_guard.annotations import (
     model_pii_problems,
 )
 from pii_guard.errors import PIIInvalidFieldUsageError
-from pii_guard.hidden_input import validate_hiding_input
+from pii_guard.hidden_input import validate_hiding_input, without_input
 from pii_guard.messages import message
 from pii_guard.types import EncryptedStr, PIIMarker
 
@@ -172,6 +178,18 @@ class PIIModel(BaseModel):
     @classmethod
     def _hide_input_in_errors(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         return validate_hiding_input(handler, data)
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
+        """pydantic's, with invalid JSON not quoted either (it fails before any validator)."""
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except ValidationError as error:
+            failure = without_input(error)
+        del json_data  # this frame is part of the traceback
+        raise failure  # outside the except block: pydantic's error is not its __context__
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -62,8 +62,17 @@ class Request(BaseModel):
         lambda: TypeAdapter(list[Customer]).validate_json(
             '[{"customer_id": "%s", "name": "%s"}]' % (MARKER, MARKER)  # noqa: UP031
         ),
+        lambda: Customer.model_validate_json('{"customer_id": 1, "name": "%s' % MARKER),  # noqa: UP031
     ],
-    ids=["fields", "init", "model", "inside-plain-model", "type-adapter", "type-adapter-json"],
+    ids=[
+        "fields",
+        "init",
+        "model",
+        "inside-plain-model",
+        "type-adapter",
+        "type-adapter-json",
+        "invalid-json",
+    ],
 )
 def test_a_pii_model_validation_error_holds_no_input(validate: Callable[[], object]) -> None:
     error = raised_by(validate, ValidationError)
