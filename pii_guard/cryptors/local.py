@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pii_guard.config import load_settings
 from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey
 from pii_guard.cryptors.secret_free import SecretFreeEnvelopeCryptor
-from pii_guard.errors import PIIConfigurationError, PIIDecryptionError
+from pii_guard.errors import FORGET_SECRETS, PIIConfigurationError, PIIDecryptionError
 from pii_guard.wire import IV_BYTES
 
 MASTER_KEY_BYTES = 32
@@ -52,23 +52,9 @@ class LocalKeyCryptor(SecretFreeEnvelopeCryptor):
     def _configure(self) -> None:
         if self._master is not None:
             return
-        settings = load_settings()
-        if settings.local_key:
-            key = _random_looking(
-                _decode_key(settings.local_key, "PII_GUARD_LOCAL_KEY"), "PII_GUARD_LOCAL_KEY"
-            )
-        elif settings.local_key_file:
-            key = _random_looking(
-                _read_key_file(settings.local_key_file),
-                "the file named by PII_GUARD_LOCAL_KEY_FILE",
-            )
-        else:
-            raise PIIConfigurationError(
-                "LocalKeyCryptor needs a master key: set PII_GUARD_LOCAL_KEY to a base64 "
-                "32-byte key (LocalKeyCryptor.generate_key() makes one) or "
-                "PII_GUARD_LOCAL_KEY_FILE to a file holding it"
-            )
-        self._master = AESGCM(key)
+        # The frames below hold the key's text and bytes: a failure must not keep them.
+        with FORGET_SECRETS:
+            self._master = AESGCM(_configured_key())
 
     def _wrapper(self) -> AESGCM:
         assert self._master is not None, "initialize() sets the master key"
@@ -95,6 +81,24 @@ class LocalKeyCryptor(SecretFreeEnvelopeCryptor):
                 ) from None
             keys[encrypted] = key
         return keys
+
+
+def _configured_key() -> bytes:
+    settings = load_settings()
+    if settings.local_key:
+        return _random_looking(
+            _decode_key(settings.local_key, "PII_GUARD_LOCAL_KEY"), "PII_GUARD_LOCAL_KEY"
+        )
+    if settings.local_key_file:
+        return _random_looking(
+            _read_key_file(settings.local_key_file),
+            "the file named by PII_GUARD_LOCAL_KEY_FILE",
+        )
+    raise PIIConfigurationError(
+        "LocalKeyCryptor needs a master key: set PII_GUARD_LOCAL_KEY to a base64 "
+        "32-byte key (LocalKeyCryptor.generate_key() makes one) or "
+        "PII_GUARD_LOCAL_KEY_FILE to a file holding it"
+    )
 
 
 def _checked_key(key: bytes, source: str) -> bytes:

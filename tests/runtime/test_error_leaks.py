@@ -4,6 +4,8 @@ local variables of pii_guard's frames (tests/support/leaks.py walks them all).""
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -13,6 +15,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_valid
 from pii_guard import (
     KMSEnvelopeCryptor,
     LocalKeyCryptor,
+    PIIConfigurationError,
     PIIDecryptionError,
     PIIEncryptionError,
     PIIGuardError,
@@ -195,3 +198,13 @@ def test_an_encoding_failure_keeps_no_chained_error_quoting_the_text() -> None:
 
 def test_every_error_is_still_a_pii_guard_error() -> None:
     assert issubclass(PIIDecryptionError, PIIGuardError)
+
+
+def test_a_refused_master_key_is_not_left_in_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = os.urandom(31)  # one byte short
+    monkeypatch.setenv("PII_GUARD_LOCAL_KEY", base64.b64encode(key).decode())
+
+    error = raised_by(lambda: LocalKeyCryptor().initialize(), PIIConfigurationError)
+
+    assert "31 bytes" in str(error)
+    assert secrets_in(error, [key, base64.b64encode(key).decode()]) == []
