@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from pii_guard.binding import ValueSite, field_context, row_context
-from pii_guard.config import get_cryptor, use_cryptor
+from pii_guard.config import get_cryptor, set_default_cryptor, use_cryptor
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.cryptors.keycache import DataKeyCache
 from pii_guard.errors import (
@@ -94,5 +94,6 @@ __all__ = [
     "load_pii",
     "rewrap",
     "row_context",
+    "set_default_cryptor",
     "use_cryptor",
 ]

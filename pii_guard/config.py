@@ -6,10 +6,13 @@ project's `.env` keeps working. Region and credentials come from the usual AWS v
 
 from __future__ import annotations
 
+import contextvars
 import importlib
+import math
 import os
 import re
 import threading
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -33,6 +36,7 @@ SHORT_NAMES = {
     "service": "PIICryptorService",
 }
 DEFAULT_CRYPTOR = "KMSEnvelopeCryptor"
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,9 @@ class Settings:
     local_key: str | None = field(default=None, repr=False)
     local_key_file: str | None = None
     cryptor_base_url: Setting | None = None
-    cryptor_client_id: str | None = field(default=None, repr=False)
+    cryptor_client_id: Setting | None = field(default=None, repr=False)
     cryptor_timeout_seconds: float = 10.0
+    cryptor_max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -81,17 +86,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         found = read(*names)
         return None if found is None else found.value
 
-    def number(name: str, default: float, *, integer: bool = False) -> float:
+    def number(
+        name: str, default: float, *, integer: bool = False, positive: bool = False
+    ) -> float:
         found = read(name)
         if found is None:
             return default
+        kind = "a whole number" if integer else "a number"
         try:
             parsed = int(found.value) if integer else float(found.value)
         except ValueError:
-            kind = "a whole number" if integer else "a number"
             raise PIIConfigurationError(f"{name} must be {kind}") from None
+        if not math.isfinite(parsed):
+            raise PIIConfigurationError(f"{name} must be a finite number, not infinite or NaN")
         if parsed < 0:
             raise PIIConfigurationError(f"{name} must not be negative")
+        if positive and parsed == 0:
+            raise PIIConfigurationError(f"{name} must be greater than 0")
         return parsed
 
     def key_ids(name: str) -> tuple[str, ...]:
@@ -112,8 +123,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         crypto_service=read("PII_GUARD_CRYPTO_SERVICE", "AMSDAL_PII_CRYPTO_SERVICE"),
         kms_key_id=text("PII_GUARD_KMS_KEY_ID"),
         kms_decrypt_key_ids=key_ids("PII_GUARD_KMS_DECRYPT_KEY_IDS"),
-        kms_endpoint_url=text("PII_GUARD_KMS_ENDPOINT_URL"),
-        kms_timeout_seconds=number("PII_GUARD_KMS_TIMEOUT", 10.0),
+        kms_endpoint_url=http_url(read("PII_GUARD_KMS_ENDPOINT_URL")),
+        kms_timeout_seconds=number("PII_GUARD_KMS_TIMEOUT", 10.0, positive=True),
         data_key_cache_size=int(number("PII_GUARD_DATA_KEY_CACHE_SIZE", 0, integer=True)),
         data_key_cache_seconds=number("PII_GUARD_DATA_KEY_CACHE_SECONDS", 60.0),
         data_key_reuse_values=int(number("PII_GUARD_DATA_KEY_REUSE_VALUES", 0, integer=True)),
@@ -124,9 +135,51 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         local_key=text("PII_GUARD_LOCAL_KEY"),
         local_key_file=text("PII_GUARD_LOCAL_KEY_FILE"),
         cryptor_base_url=read("PII_GUARD_CRYPTOR_BASE_URL", "AMSDAL_PII_CRYPTOR_BASE_URL"),
-        cryptor_client_id=text("PII_GUARD_CRYPTOR_CLIENT_ID", "AMSDAL_PII_CRYPTOR_CLIENT_ID"),
-        cryptor_timeout_seconds=number("PII_GUARD_CRYPTOR_TIMEOUT", 10.0),
+        cryptor_client_id=read("PII_GUARD_CRYPTOR_CLIENT_ID", "AMSDAL_PII_CRYPTOR_CLIENT_ID"),
+        cryptor_timeout_seconds=number("PII_GUARD_CRYPTOR_TIMEOUT", 10.0, positive=True),
+        cryptor_max_response_bytes=int(
+            number(
+                "PII_GUARD_CRYPTOR_MAX_RESPONSE_BYTES",
+                DEFAULT_MAX_RESPONSE_BYTES,
+                integer=True,
+                positive=True,
+            )
+        ),
     )
+
+
+def http_url(setting: Setting | None) -> str | None:
+    """The setting's value when it is an http:// or https:// address with a host and no
+    credentials; PIIConfigurationError naming the variable otherwise (never quoting the value:
+    it may hold a password)."""
+    if setting is None:
+        return None
+    check_http_url(setting.value, setting.variable)
+    return setting.value
+
+
+def check_http_url(url: str, source: str) -> None:
+    """Raise PIIConfigurationError naming `source` unless `url` is an http:// or https://
+    address with a host and without credentials, spaces or control characters."""
+    example = "such as https://service.internal or http://127.0.0.1:8080"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise PIIConfigurationError(f"{source} is not a valid address, {example}") from None
+    if parts.scheme not in ("http", "https"):
+        raise PIIConfigurationError(
+            f"{source} must be an http:// or https:// address (with its scheme), {example}"
+        )
+    if not parts.hostname:
+        raise PIIConfigurationError(f"{source} must name a host, {example}")
+    if parts.username is not None or parts.password is not None:
+        raise PIIConfigurationError(
+            f"{source} must not carry credentials (user:password@): they would show wherever "
+            "the address is shown"
+        )
+    if port == 0 or any(ord(character) <= 32 or ord(character) == 127 for character in url):
+        raise PIIConfigurationError(f"{source} is not a valid address, {example}")
 
 
 _HEX = "[0-9a-fA-F]"
@@ -206,12 +259,19 @@ def _builtin(class_name: str) -> type[Cryptor]:
 
 
 _lock = threading.RLock()
-_cryptor: Cryptor | None = None
+_cryptor: Cryptor | None = None  # the process default
+_scoped: contextvars.ContextVar[Cryptor | None] = contextvars.ContextVar(
+    "pii_guard_cryptor", default=None
+)
 
 
 def get_cryptor() -> Cryptor:
-    """The process's cryptor: the one set with `use_cryptor`, else built from the environment
-    and initialized on first use (a failure is raised and retried on the next call)."""
+    """The cryptor in effect here: the one `use_cryptor` set in this thread or asyncio task,
+    else the process default (`set_default_cryptor`, or built from the environment and
+    initialized on first use; a failure is raised and retried on the next call)."""
+    scoped = _scoped.get()
+    if scoped is not None:
+        return scoped
     global _cryptor
     current = _cryptor
     if current is not None:
@@ -224,19 +284,28 @@ def get_cryptor() -> Cryptor:
         return _cryptor
 
 
-class use_cryptor:  # lower case: it reads as a call, and is a context manager too
-    """Make `cryptor` the process's cryptor (initializing it first).
+def set_default_cryptor(cryptor: Cryptor) -> None:
+    """Make `cryptor` (initialized first) the process default: what every thread and task
+    gets from `get_cryptor` unless `use_cryptor` set another one there."""
+    global _cryptor
+    cryptor.initialize()
+    with _lock:
+        _cryptor = cryptor
 
-    Called plainly it stays in effect; used as `with use_cryptor(c):` the previous cryptor
-    comes back when the block exits.
+
+class use_cryptor:  # lower case: it reads as a call, and is a context manager too
+    """Make `cryptor` (initialized first) the cryptor of this thread or asyncio task.
+
+    Used as `with use_cryptor(c):` the previous one comes back when the block exits; called
+    plainly it stays in effect here. Either way other threads and tasks are not affected
+    (a task started here, or `asyncio.to_thread`, inherits it, as with any context
+    variable), so two requests can each use their own tenant's cryptor at the same time. For
+    the whole process use `set_default_cryptor`.
     """
 
     def __init__(self, cryptor: Cryptor) -> None:
-        global _cryptor
         cryptor.initialize()
-        with _lock:
-            self._previous = _cryptor
-            _cryptor = cryptor
+        self._token = _scoped.set(cryptor)
         self.cryptor = cryptor
 
     def __enter__(self) -> Cryptor:
@@ -248,13 +317,18 @@ class use_cryptor:  # lower case: it reads as a call, and is a context manager t
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        global _cryptor
-        with _lock:
-            _cryptor = self._previous
+        try:
+            _scoped.reset(self._token)
+        except ValueError:
+            # Exited in another context than it was entered in (a generator moved between
+            # tasks): nothing of this context to restore, so clear it rather than guess.
+            _scoped.set(None)
 
 
 def reset_cryptor() -> None:
-    """Forget the process's cryptor, so the next `get_cryptor` reads the environment again."""
+    """Forget the process default and this context's cryptor, so the next `get_cryptor`
+    reads the environment again."""
     global _cryptor
+    _scoped.set(None)
     with _lock:
         _cryptor = None

@@ -6,6 +6,10 @@ or key material.
 
 from __future__ import annotations
 
+import traceback
+from types import TracebackType
+from typing import Literal
+
 
 class PIIGuardError(Exception):
     """Base class of every error pii_guard raises on purpose."""
@@ -58,3 +62,51 @@ class PIIDecryptionError(PIIGuardError):
     def at(self, position: int) -> PIIDecryptionError:
         """The same failure, located at `position` of the caller's batch."""
         return PIIDecryptionError(self.reason, position)
+
+
+class ForgetSecrets:
+    """`with FORGET_SECRETS:` around code that holds plaintexts or data keys in local
+    variables: an exception leaving the block keeps no way back to them.
+
+    Error trackers record the local variables of every frame of a traceback (Sentry does by
+    default), and `raise ... from None` only hides a chained exception, which stays in
+    `__context__` (a `UnicodeEncodeError` holds the text it failed on). On the way out this
+    clears the locals of the frames the exception left below the block, and drops contexts
+    that were suppressed, along the whole chain of causes and contexts. The frame holding the
+    `with` keeps its locals: put it where they are only what the caller passed in.
+    """
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        if exc is not None:
+            forget_secrets(exc)
+        return False
+
+
+FORGET_SECRETS = ForgetSecrets()
+
+
+def forget_secrets(error: BaseException) -> None:
+    """Clear the locals of the finished frames in the tracebacks of `error` and of every
+    exception chained to it, and drop the contexts they suppress (see `ForgetSecrets`)."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        # Frames still running (the caller's) refuse to clear and are skipped.
+        traceback.clear_frames(current.__traceback__)
+        if current.__suppress_context__:
+            current.__context__ = None
+        pending.extend(
+            chained for chained in (current.__cause__, current.__context__) if chained is not None
+        )

@@ -7,9 +7,15 @@ import dataclasses
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from pii_guard.annotations import (
     carries_pii,
@@ -18,6 +24,7 @@ from pii_guard.annotations import (
     model_pii_problems,
 )
 from pii_guard.errors import PIIInvalidFieldUsageError
+from pii_guard.hidden_input import validate_hiding_input, without_input
 from pii_guard.messages import message
 from pii_guard.types import EncryptedStr, PIIMarker
 
@@ -151,9 +158,10 @@ class PIIModel(BaseModel):
     A class whose annotations could not all be resolved yet (forward references) is checked
     again when pydantic completes it (pydantic 2.12 and newer call that hook).
 
-    Its `repr` and `str` show `<PII hidden>` for PII fields holding plaintext, and validation
-    errors do not quote the input, so logging a live instance or a failed validation never
-    writes a PII value.
+    Its `repr` and `str` show `<PII hidden>` for PII fields holding plaintext, and its
+    validation errors hold no input (`str`, `.errors()`, `.json()`, also when it is validated
+    inside a plain model or a `TypeAdapter`), so logging a live instance or a failed
+    validation never writes a PII value.
     """
 
     model_config = ConfigDict(hide_input_in_errors=True)
@@ -165,6 +173,23 @@ class PIIModel(BaseModel):
         pii = _fields_to_mask(type(self))
         for name, value in super().__repr_args__():
             yield name, _HIDDEN if name in pii and _shows_plaintext(value) else value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _hide_input_in_errors(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return validate_hiding_input(handler, data)
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
+        """pydantic's, with invalid JSON not quoted either (it fails before any validator)."""
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except ValidationError as error:
+            failure = without_input(error)
+        del json_data  # this frame is part of the traceback
+        raise failure  # outside the except block: pydantic's error is not its __context__
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -38,6 +38,7 @@ from pii_guard.binding import ContextFunction, ValueSite, binding_for, field_con
 from pii_guard.config import get_cryptor, load_settings
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.errors import (
+    FORGET_SECRETS,
     PIIConfigurationError,
     PIIDecryptionError,
     PIIEncryptionError,
@@ -358,7 +359,12 @@ def _session_binding(session: Session, cryptor: Cryptor) -> ContextFunction | No
 
 
 @event.listens_for(Session, "before_flush")
-def _encrypt_pending(session: Session, flush_context: Any, instances: Any) -> None:
+def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    with FORGET_SECRETS:  # a failure keeps no plaintext in the frames below
+        _encrypt_pending(session)
+
+
+def _encrypt_pending(session: Session) -> None:
     pending = [obj for obj in (*session.new, *session.dirty) if _attributes(type(obj))]
     if not pending:
         return
@@ -468,6 +474,13 @@ def decrypt(
 ) -> list[dict[str, str | None]]:
     """The plaintext PII values of mapped objects (query results), one dict per object, in ONE
     cryptor call (with KMS, one `Decrypt` per distinct data key). The objects stay masked."""
+    with FORGET_SECRETS:  # a failure keeps no plaintext in the frames below
+        return _decrypt(objects, cryptor, context)
+
+
+def _decrypt(
+    objects: Iterable[object], cryptor: Cryptor | None, context: ContextFunction | None
+) -> list[dict[str, str | None]]:
     listed = list(objects)
     chosen = cryptor if cryptor is not None else _cryptor_of(listed)
     bind = binding_for(context, chosen)

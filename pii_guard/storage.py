@@ -20,7 +20,12 @@ from pydantic import BaseModel, ValidationError
 from pii_guard.binding import ContextFunction, ValueSite, binding_for, field_context
 from pii_guard.config import get_cryptor
 from pii_guard.cryptors.base import Cryptor
-from pii_guard.errors import PIIDecryptionError, PIIEncryptionError, PIIUsageError
+from pii_guard.errors import (
+    FORGET_SECRETS,
+    PIIDecryptionError,
+    PIIEncryptionError,
+    PIIUsageError,
+)
 from pii_guard.rowcheck import check_row
 from pii_guard.types import (
     MASK,
@@ -124,8 +129,8 @@ def encrypt_pii(
     `load_pii` and not changed keep their stored ciphertext (no cryptor call for them);
     `None` stays `None`. Raises instead of ever returning a plaintext PII value.
     """
-    batch = _plan_encryption(instances, cryptor, context)
-    return _rows(batch, batch.call(batch.cryptor.encrypt))
+    with FORGET_SECRETS:  # this frame holds only what the caller passed
+        return _encrypted(_plan_encryption(instances, cryptor, context))
 
 
 async def aencrypt_pii(
@@ -135,8 +140,8 @@ async def aencrypt_pii(
     context: ContextFunction | None = field_context,
 ) -> list[dict[str, Any]]:
     """`encrypt_pii` whose cryptor call does not block the event loop."""
-    batch = _plan_encryption(instances, cryptor, context)
-    return _rows(batch, await batch.acall(batch.cryptor.aencrypt))
+    with FORGET_SECRETS:
+        return await _aencrypted(_plan_encryption(instances, cryptor, context))
 
 
 def decrypt_pii(
@@ -151,8 +156,8 @@ def decrypt_pii(
     `PIIUsageError`, since it is a stored row validated without `load_pii` and would
     otherwise come back as "plaintext".
     """
-    batch = _plan_decryption(instances, cryptor, context)
-    return _copies(batch, batch.call(batch.cryptor.decrypt))
+    with FORGET_SECRETS:
+        return _decrypted(_plan_decryption(instances, cryptor, context))
 
 
 async def adecrypt_pii(
@@ -162,8 +167,8 @@ async def adecrypt_pii(
     context: ContextFunction | None = field_context,
 ) -> list[ModelT]:
     """`decrypt_pii` whose cryptor call does not block the event loop."""
-    batch = _plan_decryption(instances, cryptor, context)
-    return _copies(batch, await batch.acall(batch.cryptor.adecrypt))
+    with FORGET_SECRETS:
+        return await _adecrypted(_plan_decryption(instances, cryptor, context))
 
 
 def rewrap(
@@ -181,12 +186,14 @@ def rewrap(
     read with. One decrypt call for the whole batch, then one encrypt call. Legacy plaintext
     loaded with `allow_plaintext=True` is encrypted too. On any failure nothing is returned.
     """
-    plaintexts = decrypt_pii(instances, cryptor=cryptor, context=context)
-    return encrypt_pii(
-        plaintexts,
-        cryptor=to_cryptor if to_cryptor is not None else cryptor,
-        context=context if to_context is AS_READ else to_context,
-    )
+    with FORGET_SECRETS:
+        return _encrypted(
+            _plan_encryption(
+                _decrypted(_plan_decryption(instances, cryptor, context)),
+                to_cryptor if to_cryptor is not None else cryptor,
+                context if to_context is AS_READ else to_context,
+            )
+        )
 
 
 async def arewrap(
@@ -198,12 +205,34 @@ async def arewrap(
     to_context: ContextFunction | _AsRead | None = AS_READ,
 ) -> list[dict[str, Any]]:
     """`rewrap` whose cryptor calls do not block the event loop."""
-    plaintexts = await adecrypt_pii(instances, cryptor=cryptor, context=context)
-    return await aencrypt_pii(
-        plaintexts,
-        cryptor=to_cryptor if to_cryptor is not None else cryptor,
-        context=context if to_context is AS_READ else to_context,
-    )
+    with FORGET_SECRETS:
+        return await _aencrypted(
+            _plan_encryption(
+                await _adecrypted(_plan_decryption(instances, cryptor, context)),
+                to_cryptor if to_cryptor is not None else cryptor,
+                context if to_context is AS_READ else to_context,
+            )
+        )
+
+
+# The frames that hold plaintext: an error leaving them is cleared by the caller's
+# FORGET_SECRETS, so error trackers that record locals never see it.
+
+
+def _encrypted(batch: _Batch) -> list[dict[str, Any]]:
+    return _rows(batch, batch.call(batch.cryptor.encrypt))
+
+
+async def _aencrypted(batch: _Batch) -> list[dict[str, Any]]:
+    return _rows(batch, await batch.acall(batch.cryptor.aencrypt))
+
+
+def _decrypted(batch: _Batch) -> list[Any]:
+    return _copies(batch, batch.call(batch.cryptor.decrypt))
+
+
+async def _adecrypted(batch: _Batch) -> list[Any]:
+    return _copies(batch, await batch.acall(batch.cryptor.adecrypt))
 
 
 # --- planning: one pass collects the values, a second puts the cryptor's answers back --------

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Annotated, Any, Final
 
-from pydantic import ValidationInfo, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import ValidationError, ValidationInfo, ValidatorFunctionWrapHandler, WrapValidator
+
+from pii_guard.hidden_input import without_input
 
 MASK = "<encrypted>"
 
@@ -156,7 +158,11 @@ def _validate_pii_text(
         # Stored text as it was stored: string constraints and case changes are for
         # plaintext, and must never alter (or reject) a ciphertext.
         return stored_value(value, marker if isinstance(marker, StoredOrigin) else _UNBOUND)
-    text = handler(value)
+    try:
+        text = handler(value)
+    except ValidationError as error:
+        # Inline rather than validate_hiding_input: this runs once per PII value.
+        raise without_input(error) from None
     if marker and isinstance(text, str):
         return stored_value(text, marker if isinstance(marker, StoredOrigin) else _UNBOUND)
     return text

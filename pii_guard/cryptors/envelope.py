@@ -25,7 +25,7 @@ from pii_guard.cryptors.base import (
     check_plaintexts,
 )
 from pii_guard.cryptors.keyreuse import DataKeyReuse
-from pii_guard.errors import PIIDecryptionError, PIIEncryptionError
+from pii_guard.errors import FORGET_SECRETS, PIIDecryptionError, PIIEncryptionError
 from pii_guard.wire import (
     IV_BYTES,
     TAG_BYTES,
@@ -85,6 +85,16 @@ class EnvelopeCryptor(abc.ABC):
     def encrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
         """Wire values for `values`, all under one data key: a new one, or with data key reuse
         configured, the current one while it is within its bounds."""
+        # A failure leaves no plaintext or data key in the frames below or in chained errors.
+        with FORGET_SECRETS:
+            return self._encrypt(values, contexts)
+
+    def decrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
+        """Plaintexts for `values`; PIIDecryptionError names the first position that fails."""
+        with FORGET_SECRETS:
+            return self._decrypt(values, contexts)
+
+    def _encrypt(self, values: Sequence[str], contexts: Contexts | None) -> list[str]:
         plaintexts = check_plaintexts(values)
         associated = check_contexts(contexts, len(plaintexts))
         if not plaintexts:
@@ -109,8 +119,7 @@ class EnvelopeCryptor(abc.ABC):
             wire_values.append(build(encrypted_key, iv, sealed[:-TAG_BYTES], sealed[-TAG_BYTES:]))
         return wire_values
 
-    def decrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
-        """Plaintexts for `values`; PIIDecryptionError names the first position that fails."""
+    def _decrypt(self, values: Sequence[str], contexts: Contexts | None) -> list[str]:
         ciphertexts = check_ciphertexts(values)
         associated = check_contexts(contexts, len(ciphertexts))
         if not ciphertexts:

@@ -1,7 +1,9 @@
 """FakeCryptor: stores values as `#01#<value>#10#` with NO encryption, for local development.
 
 The shape is AMSDAL's fake cryptor's, so development data moves between the two. The first use
-in a process logs a WARNING banner, once, so nobody mistakes it for protection.
+in a process logs a WARNING banner, once, so nobody mistakes it for protection; when the logging
+setup would drop it (a disabled logger, no handler that takes warnings), it is issued through
+`warnings` instead.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import warnings
 from collections.abc import Sequence
 
 from pii_guard.cryptors.base import (
@@ -31,12 +34,40 @@ _banner_lock = threading.Lock()
 _banner_logged = False
 
 
+class FakeCryptorWarning(UserWarning):
+    """The FakeCryptor banner, when logging would not show it."""
+
+
 def _log_banner_once() -> None:
     global _banner_logged
     with _banner_lock:
-        if not _banner_logged:
-            _banner_logged = True
-            logger.warning(BANNER)
+        if _banner_logged:
+            return
+        _banner_logged = True
+    logger.warning(BANNER)
+    if not _logging_shows_warnings(logger):
+        warnings.warn(BANNER, FakeCryptorWarning, stacklevel=3)
+
+
+def _logging_shows_warnings(start: logging.Logger) -> bool:
+    """Whether a WARNING record of `start` reaches a handler that takes it (logging's own
+    last-resort handler included)."""
+    if start.disabled or not start.isEnabledFor(logging.WARNING):
+        return False
+    current: logging.Logger | None = start
+    any_handler = False
+    while current is not None:
+        for handler in current.handlers:
+            any_handler = True
+            if handler.level <= logging.WARNING and not isinstance(handler, logging.NullHandler):
+                return True
+        if not current.propagate:
+            break
+        current = current.parent
+    if any_handler:
+        return False  # logging's last resort serves only a record that found no handler
+    last_resort = logging.lastResort
+    return last_resort is not None and last_resort.level <= logging.WARNING
 
 
 class FakeCryptor:

@@ -3,24 +3,33 @@
 Off by default: without it a plaintext data key lives only for the call that needs it. With it,
 at most `max_keys` keys are held, each for at most `max_age_seconds` after it was unwrapped
 (least recently used keys are dropped first), so a hot set of rows does not cost one KMS call
-per read.
+per read. Expired keys are dropped at every use of the cache, oldest first, without scanning
+the others.
+
+Entries belong to a scope: a cryptor reads only the keys unwrapped under its own scope (its
+KMS client, so its own credentials), so a cache shared between cryptors never lets one use a
+data key that KMS unwrapped for another.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+import uuid
+import weakref
+from collections import OrderedDict, deque
 from collections.abc import Callable
 
 from pii_guard.errors import PIIConfigurationError
 
 MAX_CACHE_SECONDS = 3600.0
 
+_Slot = tuple[str, bytes]  # (scope, encrypted data key)
+
 
 class DataKeyCache:
-    """Plaintext data keys by encrypted data key, each with the ARN of the KMS key that
-    unwrapped it (so a cryptor can check its key pin on a hit too); thread-safe."""
+    """Plaintext data keys by scope and encrypted data key, each with the ARN of the KMS key
+    that unwrapped it (so a cryptor can check its key pin on a hit too); thread-safe."""
 
     def __init__(
         self,
@@ -38,33 +47,42 @@ class DataKeyCache:
         self.max_keys = max_keys
         self.max_age_seconds = max_age_seconds
         self._clock = clock
-        self._entries: OrderedDict[bytes, tuple[float, bytes, str]] = OrderedDict()
+        # Least recently used first.
+        self._entries: OrderedDict[_Slot, tuple[float, bytes, str]] = OrderedDict()
+        # When each entry was stored, oldest first (the clock only moves forward); an item whose
+        # entry was replaced or dropped since is skipped when it comes up.
+        self._stored: deque[tuple[float, _Slot]] = deque()
         self._lock = threading.Lock()
 
-    def get(self, encrypted_key: bytes) -> tuple[bytes, str] | None:
-        """The plaintext key and its KMS key ARN, or None when absent or expired."""
+    def get(self, encrypted_key: bytes, scope: str = "") -> tuple[bytes, str] | None:
+        """The plaintext key and its KMS key ARN, or None when absent, expired or stored
+        under another scope."""
+        slot = (scope, encrypted_key)
         with self._lock:
-            entry = self._entries.get(encrypted_key)
+            self._drop_expired()
+            entry = self._entries.get(slot)
             if entry is None:
                 return None
-            stored_at, key, kms_key_arn = entry
-            if self._clock() - stored_at > self.max_age_seconds:
-                del self._entries[encrypted_key]
-                return None
-            self._entries.move_to_end(encrypted_key)
-            return key, kms_key_arn
+            self._entries.move_to_end(slot)
+            return entry[1], entry[2]
 
-    def put(self, encrypted_key: bytes, key: bytes, kms_key_arn: str) -> None:
+    def put(self, encrypted_key: bytes, key: bytes, kms_key_arn: str, scope: str = "") -> None:
+        slot = (scope, encrypted_key)
         with self._lock:
-            self._entries[encrypted_key] = (self._clock(), key, kms_key_arn)
-            self._entries.move_to_end(encrypted_key)
+            now = self._clock()
+            self._entries[slot] = (now, key, kms_key_arn)
+            self._entries.move_to_end(slot)
+            self._stored.append((now, slot))
             self._drop_expired()
             while len(self._entries) > self.max_keys:
                 self._entries.popitem(last=False)
+            if len(self._stored) > 4 * self.max_keys:
+                self._compact()
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._stored.clear()
 
     def __len__(self) -> int:
         with self._lock:
@@ -77,7 +95,32 @@ class DataKeyCache:
         )
 
     def _drop_expired(self) -> None:
-        now = self._clock()
-        expired = [k for k, (at, *_) in self._entries.items() if now - at > self.max_age_seconds]
-        for encrypted_key in expired:
-            del self._entries[encrypted_key]
+        oldest_kept = self._clock() - self.max_age_seconds
+        stored = self._stored
+        while stored and stored[0][0] < oldest_kept:
+            at, slot = stored.popleft()
+            entry = self._entries.get(slot)
+            if entry is not None and entry[0] == at:
+                del self._entries[slot]
+
+    def _compact(self) -> None:
+        # Items of replaced or evicted entries pile up when keys churn; at most every few
+        # puts, rebuild the queue from the live entries.
+        self._stored = deque(sorted((entry[0], slot) for slot, entry in self._entries.items()))
+
+
+_scopes: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+_scopes_lock = threading.Lock()
+
+
+def scope_of(owner: object) -> str:
+    """A scope no other live object has: cryptors with the same `owner` (a KMS client) share
+    cache entries, others never do, even after `owner` is gone and its id reused."""
+    with _scopes_lock:
+        try:
+            found = _scopes.get(owner)
+            if found is None:
+                found = _scopes[owner] = uuid.uuid4().hex
+            return found
+        except TypeError:  # not weakly referenceable: a scope of its own each time
+            return uuid.uuid4().hex

@@ -12,7 +12,7 @@ from botocore.config import Config
 from pii_guard.config import kms_key_ids, load_settings
 from pii_guard.cryptors.botocore_logs import install_botocore_redaction
 from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey, EnvelopeCryptor
-from pii_guard.cryptors.keycache import MAX_CACHE_SECONDS, DataKeyCache
+from pii_guard.cryptors.keycache import MAX_CACHE_SECONDS, DataKeyCache, scope_of
 from pii_guard.cryptors.keypin import KeyPin
 from pii_guard.cryptors.keyreuse import DataKeyReuse
 from pii_guard.errors import PIIConfigurationError, PIIDecryptionError, PIIKeyServiceError
@@ -73,6 +73,7 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
             None if decrypt_key_ids is None else kms_key_ids(decrypt_key_ids, "decrypt_key_ids")
         )
         self._pin: KeyPin | None = None
+        self._cache_scope = ""
         install_botocore_redaction()
 
     @property
@@ -124,6 +125,9 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
                 timeout_seconds=settings.kms_timeout_seconds,
                 retry_mode=settings.aws_retry_mode,
             )
+        # Cached keys are shared only with cryptors using the same client (so the same
+        # credentials): KMS authorised this client to unwrap them, not any other.
+        self._cache_scope = scope_of(self._client)
 
     def _kms(self) -> KMSClient:
         assert self._client is not None, "initialize() sets the client"
@@ -137,13 +141,18 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
             raise PIIKeyServiceError(
                 f"KMS GenerateDataKey with key {self._key_id!r} failed: {_describe(error)}"
             ) from error
-        plaintext = answer["Plaintext"]
+        plaintext, encrypted = answer.get("Plaintext"), answer.get("CiphertextBlob")
+        if not isinstance(plaintext, bytes) or not isinstance(encrypted, bytes) or not encrypted:
+            raise PIIKeyServiceError(
+                "KMS GenerateDataKey answered without a data key (Plaintext and "
+                "CiphertextBlob): the endpoint is not KMS, or a proxy changed the answer"
+            )
         if len(plaintext) != DATA_KEY_BYTES:
             raise PIIKeyServiceError(
                 f"KMS GenerateDataKey returned a {len(plaintext)}-byte key, expected "
                 f"{DATA_KEY_BYTES}"
             )
-        return DataKey(plaintext=plaintext, encrypted=answer["CiphertextBlob"])
+        return DataKey(plaintext=plaintext, encrypted=encrypted)
 
     def _unwrap_data_keys(self, first_positions: Mapping[bytes, int]) -> dict[bytes, bytes]:
         assert self._pin is not None, "initialize() sets the pin"
@@ -151,7 +160,9 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
         keys: dict[bytes, bytes] = {}
         refreshed = False  # aliases are resolved again at most once a call, on a mismatch
         for encrypted, position in first_positions.items():
-            cached = self._cache.get(encrypted) if self._cache is not None else None
+            cached = (
+                self._cache.get(encrypted, self._cache_scope) if self._cache is not None else None
+            )
             # A hit is used only under a key the pin accepts: the cache may be shared with a
             # cryptor pinned otherwise, or filled before an alias moved.
             if cached is not None and pin.knows(cached[1]):
@@ -179,7 +190,7 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
                 )
             keys[encrypted] = key
             if self._cache is not None:
-                self._cache.put(encrypted, key, arn)
+                self._cache.put(encrypted, key, arn, self._cache_scope)
         return keys
 
     def _decrypt_data_key(
@@ -204,7 +215,13 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
             raise PIIKeyServiceError(f"KMS Decrypt failed: {_describe(error)}") from error
         except botocore.exceptions.BotoCoreError as error:
             raise PIIKeyServiceError(f"KMS Decrypt failed: {_describe(error)}") from error
-        return answer["Plaintext"], str(answer["KeyId"])
+        key, arn = answer.get("Plaintext"), answer.get("KeyId")
+        if not isinstance(key, bytes) or not isinstance(arn, str):
+            raise PIIKeyServiceError(
+                "KMS Decrypt answered without the data key and the key ARN (Plaintext and "
+                "KeyId): the endpoint is not KMS, or a proxy changed the answer"
+            )
+        return key, arn
 
     def _alias_target(self, alias: str) -> str | None:
         """The ARN of the key `alias` names now (None when the alias does not exist)."""
@@ -222,7 +239,14 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
             raise PIIKeyServiceError(
                 f"KMS DescribeKey of {alias!r} failed: {_describe(error)}"
             ) from error
-        return str(answer["KeyMetadata"]["Arn"])
+        metadata: Any = answer.get("KeyMetadata")
+        arn = metadata.get("Arn") if isinstance(metadata, dict) else None
+        if not isinstance(arn, str):
+            raise PIIKeyServiceError(
+                f"KMS DescribeKey of {alias!r} answered without the key's ARN: the endpoint is "
+                "not KMS, or a proxy changed the answer"
+            )
+        return arn
 
 
 def _client_from_settings(
@@ -243,9 +267,7 @@ def _client_from_settings(
     # exponential backoff and jitter; its default "legacy" mode does not back off as well.
     # AWS_RETRY_MODE chooses another mode, AWS_MAX_ATTEMPTS the attempts (default 3).
     retries: Any = {} if retry_mode else {"mode": "standard"}
-    config = Config(
-        connect_timeout=timeout_seconds, read_timeout=timeout_seconds, retries=retries
-    )
+    config = Config(connect_timeout=timeout_seconds, read_timeout=timeout_seconds, retries=retries)
     client: KMSClient = session.client(
         "kms", region_name=region, endpoint_url=endpoint_url, config=config
     )

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from pii_guard.config import load_settings
 from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey, EnvelopeCryptor
-from pii_guard.errors import PIIConfigurationError, PIIDecryptionError
+from pii_guard.errors import FORGET_SECRETS, PIIConfigurationError, PIIDecryptionError
 from pii_guard.wire import IV_BYTES
 
 MASTER_KEY_BYTES = 32
@@ -51,18 +51,9 @@ class LocalKeyCryptor(EnvelopeCryptor):
     def _configure(self) -> None:
         if self._master is not None:
             return
-        settings = load_settings()
-        if settings.local_key:
-            key = _decode_key(settings.local_key, "PII_GUARD_LOCAL_KEY")
-        elif settings.local_key_file:
-            key = _read_key_file(settings.local_key_file)
-        else:
-            raise PIIConfigurationError(
-                "LocalKeyCryptor needs a master key: set PII_GUARD_LOCAL_KEY to a base64 "
-                "32-byte key (LocalKeyCryptor.generate_key() makes one) or "
-                "PII_GUARD_LOCAL_KEY_FILE to a file holding it"
-            )
-        self._master = AESGCM(key)
+        # The frames below hold the key's text and bytes: a failure must not keep them.
+        with FORGET_SECRETS:
+            self._master = AESGCM(_configured_key())
 
     def _wrapper(self) -> AESGCM:
         assert self._master is not None, "initialize() sets the master key"
@@ -91,10 +82,39 @@ class LocalKeyCryptor(EnvelopeCryptor):
         return keys
 
 
+def _configured_key() -> bytes:
+    settings = load_settings()
+    if settings.local_key:
+        return _random_looking(
+            _decode_key(settings.local_key, "PII_GUARD_LOCAL_KEY"), "PII_GUARD_LOCAL_KEY"
+        )
+    if settings.local_key_file:
+        return _random_looking(
+            _read_key_file(settings.local_key_file),
+            "the file named by PII_GUARD_LOCAL_KEY_FILE",
+        )
+    raise PIIConfigurationError(
+        "LocalKeyCryptor needs a master key: set PII_GUARD_LOCAL_KEY to a base64 "
+        "32-byte key (LocalKeyCryptor.generate_key() makes one) or "
+        "PII_GUARD_LOCAL_KEY_FILE to a file holding it"
+    )
+
+
 def _checked_key(key: bytes, source: str) -> bytes:
     if len(key) != MASTER_KEY_BYTES:
         raise PIIConfigurationError(
             f"{source} must hold a {MASTER_KEY_BYTES}-byte key, found {len(key)} bytes"
+        )
+    return key
+
+
+def _random_looking(key: bytes, source: str) -> bytes:
+    """`key`, unless it cannot have come from a random source: 32 random bytes have fewer than
+    16 distinct values, or are all printable ASCII, with a chance below 1 in 10**13."""
+    if len(set(key)) < 16 or all(32 <= byte < 127 for byte in key):
+        raise PIIConfigurationError(
+            f"{source} does not look like a random key (all zeros, a repeated pattern, or a "
+            "password encoded as base64): make one with LocalKeyCryptor.generate_key()"
         )
     return key
 
@@ -119,7 +139,5 @@ def _read_key_file(path: str) -> bytes:
     try:
         text = content.decode("ascii")
     except UnicodeDecodeError:
-        raise PIIConfigurationError(
-            f"{source} must hold 32 raw bytes or base64 text"
-        ) from None
+        raise PIIConfigurationError(f"{source} must hold 32 raw bytes or base64 text") from None
     return _decode_key(text, source)

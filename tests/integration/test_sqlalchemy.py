@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, Uuid, bindparam, insert, select, text
+from sqlalchemy import Engine, Uuid, bindparam, create_engine, insert, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import flag_modified
@@ -273,3 +276,105 @@ def local_cryptor_in_use() -> Iterator[LocalKeyCryptor]:
     cryptor = LocalKeyCryptor(os.urandom(32))
     with use_cryptor(cryptor):
         yield cryptor
+
+
+# --- found by reading the integration as an attacker ---------------------------------------------
+
+
+def test_pii_attributes_are_found_by_name_on_mixins_and_in_strings() -> None:
+    class Local(DeclarativeBase):
+        pass
+
+    class Contactable:
+        email: Mapped[PIIStr]
+
+    class Person(Contactable, Local):
+        __tablename__ = "people_named"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        phone: Mapped[PIIStr] = mapped_column("phone_number")
+        fax: Mapped["PIIStr | None"]  # noqa: UP037 - a string annotation is what is tested
+
+    columns = Person.__table__.c
+    assert all(
+        isinstance(c.type, PIIString) for c in (columns.email, columns.phone_number, columns.fax)
+    )
+
+
+def test_statements_that_would_write_a_pii_column_unencrypted_are_refused(
+    tables: Engine, local_cryptor_in_use: LocalKeyCryptor
+) -> None:
+    from sqlalchemy import func, literal, update
+
+    with Session(tables) as session:
+        session.add(Customer(id=1, email="ann@example.com"))
+        session.commit()
+        for statement in (
+            insert(Customer).values(id=2, email=func.lower(f"{MARK}@X")),
+            insert(Customer).values(id=3, email=literal(f"{MARK}@x")),
+            update(Customer).values(email=Customer.country),
+            insert(Customer).from_select(
+                ["id", "email"], select(Customer.id + 10, Customer.country)
+            ),
+        ):
+            with pytest.raises(PIIEncryptionError):
+                session.execute(statement)
+            session.rollback()
+
+    assert MARK not in every_stored_text(tables)
+
+
+def test_a_refused_statement_never_shows_its_parameters(
+    local_cryptor_in_use: LocalKeyCryptor,
+) -> None:
+    engine = create_engine("sqlite://")  # hide_parameters left at its default
+    Base.metadata.create_all(engine)
+    with Session(engine) as session, pytest.raises(StatementError) as raised:
+        session.execute(insert(Customer), [{"id": 1, "email": f"{MARK}@example.com"}])
+
+    assert MARK not in str(raised.value) and raised.value.params is None
+
+
+def test_defaults_on_a_pii_column_are_refused_when_mapped() -> None:
+    class Local(DeclarativeBase):
+        pass
+
+    with pytest.raises(PIIInvalidFieldUsageError, match=r"Defaulted\.email has a default"):
+
+        class Defaulted(Local):
+            __tablename__ = "defaulted"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            email: Mapped[PIIStr] = mapped_column(server_default="nobody@example.com")
+
+
+def test_a_unique_index_added_after_mapping_is_refused_before_the_table_is_made() -> None:
+    from sqlalchemy import Index
+
+    class Local(DeclarativeBase):
+        pass
+
+    class Late(Local):
+        __tablename__ = "late"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        email: Mapped[PIIStr]
+
+    Index("ix_late_email", Late.email, unique=True)
+    with pytest.raises(PIIInvalidFieldUsageError, match=r"PII004 PII field late\.email"):
+        Local.metadata.create_all(create_engine("sqlite://"))
+
+
+def test_models_mapped_before_the_integration_is_imported_are_refused(tmp_path: Path) -> None:
+    script = tmp_path / "early.py"
+    script.write_text(
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+        "from pii_guard import PIIStr\n"
+        "class Base(DeclarativeBase):\n    pass\n"
+        "class Early(Base):\n"
+        "    __tablename__ = 'early'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "    email: Mapped[PIIStr]\n"
+        "import pii_guard.sqlalchemy\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+
+    assert done.returncode == 1
+    assert "Early.email were mapped before pii_guard.sqlalchemy was imported" in done.stderr

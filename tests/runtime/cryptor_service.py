@@ -1,8 +1,10 @@
 """A small PII cryptor service on loopback, speaking the AMSDAL protocol, for the client tests.
 
 It serves `POST /api/v1/encrypt` and `/api/v1/decrypt` with a real cryptor behind it and
-records the headers it was sent. `fail_with` makes it answer an error status instead, and
-`delay_seconds` makes it slow.
+records the headers it was sent. `fail_with` makes it answer an error status instead (with
+`reason` as its reason phrase), `delay_seconds` makes it slow, `drip_seconds` sends the answer a
+byte at a time with that pause between bytes, and `redirect_to` answers a redirect to that
+address. GET requests (what a followed redirect becomes) are recorded and refused.
 """
 
 from __future__ import annotations
@@ -29,10 +31,18 @@ class RunningService:
     fail_with: int | None = None
     answer_override: bytes | None = None
     delay_seconds: float = 0.0
+    drip_seconds: float = 0.0
+    reason: str | None = None
+    redirect_to: str | None = None
 
 
 def _handler(service: RunningService) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            service.requests.append(f"GET {self.path}")
+            service.client_ids.append(self.headers.get("X-CLIENT-ID"))
+            self._answer(405, b'{"error": "use POST"}')
+
         def do_POST(self) -> None:
             service.requests.append(self.path)
             service.client_ids.append(self.headers.get("X-CLIENT-ID"))
@@ -40,6 +50,12 @@ def _handler(service: RunningService) -> type[BaseHTTPRequestHandler]:
             body: Any = json.loads(self.rfile.read(length))
             if service.delay_seconds:
                 time.sleep(service.delay_seconds)
+            if service.redirect_to is not None:
+                self.send_response(302)
+                self.send_header("Location", service.redirect_to + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if service.fail_with is not None:
                 # Echo the values, as a careless service might: the client must not repeat them.
                 self._answer(service.fail_with, json.dumps({"error": body}).encode())
@@ -64,11 +80,16 @@ def _handler(service: RunningService) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, status: int, body: bytes) -> None:
             try:
-                self.send_response(status)
+                self.send_response(status, service.reason)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if not service.drip_seconds:
+                    self.wfile.write(body)
+                for byte in body if service.drip_seconds else b"":
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(service.drip_seconds)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up waiting (the timeout test): nobody to answer
 

@@ -45,3 +45,29 @@ def test_one_warning_banner_per_process() -> None:
 
     assert result.stderr.count("NOT encrypted") == 1
     assert "ann@example.com" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        # dictConfig's default disable_existing_loggers=True disables pii_guard's loggers.
+        "logging.config.dictConfig({'version': 1})",
+        "logging.getLogger('pii_guard').setLevel(logging.ERROR)",
+        "logging.getLogger().addHandler(logging.NullHandler())",
+    ],
+    ids=["disabled-logger", "level-error", "null-handler"],
+)
+def test_the_banner_reaches_the_user_whatever_the_logging_setup(setup: str) -> None:
+    script = (
+        "import logging, logging.config\n"
+        "from pii_guard import FakeCryptor\n"
+        f"{setup}\n"
+        "cryptor = FakeCryptor()\n"
+        "cryptor.decrypt(cryptor.encrypt(['ann@example.com']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+
+    assert result.stderr.count("NOT encrypted") == 1
+    assert "FakeCryptorWarning" in result.stderr

@@ -59,7 +59,7 @@ def test_an_error_answer_names_the_status_and_never_the_values(
     message = str(raised.value)
     assert "encrypt" in message and "HTTP 500" in message
     assert "ann@example.com" not in message
-    assert raised.value.__suppress_context__  # the HTTP error holds the body: not chained
+    assert raised.value.__context__ is None  # nothing chained that could hold the body
 
 
 def test_a_rejected_ciphertext_is_an_error_answer(cryptor_service: RunningService) -> None:
