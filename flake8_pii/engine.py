@@ -18,9 +18,10 @@ from typing import Any
 
 import libcst as cst
 
+from flake8_pii.cache import ProjectCache, content_hash, project_cache
 from flake8_pii.deep import MAX_NESTING, deepest_nesting, on_large_stack, ran_out_of_stack
 from flake8_pii.findings import RULES, UNUSED_NOQA, Finding
-from flake8_pii.index import CACHE_DIR, ModelInfo, ProjectIndex, content_hash, read_json, write_json
+from flake8_pii.index import ModelInfo, ProjectIndex
 from flake8_pii.noqa import noqa_comments, silenced_by
 from flake8_pii.positions import Locator
 from flake8_pii.project import module_name
@@ -113,8 +114,9 @@ def _analyse(text: str, path: str, index: ProjectIndex, options: _Options) -> Fi
     index = index.with_module(summary)
     if not options.full_pass and not can_have_findings(summary, index):
         return _nothing_to_find(text, path, options)
-    cache_file = None
-    if options.use_cache:
+    cache: ProjectCache | None = project_cache(index.root) if options.use_cache else None
+    entry = ""
+    if cache is not None:
         key = content_hash(
             "\x1f".join(
                 (
@@ -125,8 +127,8 @@ def _analyse(text: str, path: str, index: ProjectIndex, options: _Options) -> Fi
                 )
             ).encode()
         )
-        cache_file = index.root / CACHE_DIR / "findings" / f"{key}.json"
-        cached = read_json(cache_file)
+        entry = f"findings/{key}"
+        cached = cache.read(entry)
         if "findings" in cached:
             return FileResult(tuple(_finding_from_json(path, item) for item in cached["findings"]))
     if tree is None:
@@ -149,8 +151,8 @@ def _analyse(text: str, path: str, index: ProjectIndex, options: _Options) -> Fi
             f"though Python can ({reason})"
         )
     findings = _run_rules(module, tree, text, path, summary, index)
-    if cache_file is not None:
-        write_json(cache_file, {"findings": [_finding_to_json(f) for f in findings]})
+    if cache is not None:
+        cache.write(entry, {"findings": [_finding_to_json(f) for f in findings]})
     return FileResult(tuple(findings))
 
 

@@ -1,19 +1,17 @@
 """The project index: every module's summary, and from them the models, PII fields and FK fields.
 
-Summaries are built with `ast` (cheap) and cached in `<root>/.pii_guard_cache/`, keyed on each
-file's content, so flake8 workers and repeated runs re-read only files that changed. Which
-classes are models and which fields are PII or FK is resolved lazily, once per process.
+Summaries are built with `ast` (cheap) and cached in `<root>/.pii_guard_cache/` (see `cache`),
+keyed on each file's content, so flake8 workers and repeated runs re-read only files that
+changed. Which classes are models and which fields are PII or FK is resolved lazily, once per
+process.
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
-import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,24 +19,20 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
+from flake8_pii.cache import content_hash, project_cache
 from flake8_pii.config import Settings, load_settings
 from flake8_pii.deep import retrying_on_large_stack
 from flake8_pii.project import find_root, module_name, python_file_names
 from flake8_pii.summary import ClassSummary, ModuleSummary, summarise
 from flake8_pii.words import WordSearch
 
-CACHE_DIR = ".pii_guard_cache"
-INDEX_CACHE_FILE = "index-v2.json"
+INDEX_ENTRY = "index-v3"
 
 # A star import re-exports names without spelling them, so no trigger word shows in its text.
 _STAR_IMPORT = re.compile(rb"\bimport\s*\*")
 
 # Subscripted types whose arguments are looked into for PII types and models.
 _WRAPPERS = frozenset({"Optional", "Union", "Annotated", "Required", "NotRequired", "Final"})
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -102,8 +96,8 @@ class ProjectIndex:
         names, files that mention a trigger are summarised and their models add triggers,
         until nothing new is found. On Django (no PII) that parses nothing.
         """
-        cache_path = root / CACHE_DIR / INDEX_CACHE_FILE
-        cached: dict[str, Any] = read_json(cache_path) if use_cache else {}
+        cache = project_cache(root) if use_cache else None
+        cached: dict[str, Any] = cache.read(INDEX_ENTRY) if cache is not None else {}
         if cached.get("settings") != settings.digest():
             cached = {}
         old_files: dict[str, Any] = cached.get("files", {})
@@ -124,8 +118,8 @@ class ProjectIndex:
             files = old_files
         else:
             files = _scan(root, settings, stats, old_files)
-            if use_cache:
-                write_json(cache_path, {"settings": settings.digest(), "files": files})
+            if cache is not None:
+                cache.write(INDEX_ENTRY, {"settings": settings.digest(), "files": files})
         summaries: dict[str, ModuleSummary] = {}
         hashes: dict[str, str] = {}
         for entry in files.values():
@@ -461,36 +455,6 @@ def _summarise(root: Path, relative: str, data: bytes, stat: tuple[int, int]) ->
         "summary": (summary or ModuleSummary(name)).to_json(),
         "parsed": summary is not None,
     }
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write atomically: parallel flake8 workers may write the same cache file.
-
-    A cache that cannot be written only makes the next run slower, so errors are swallowed.
-    """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        gitignore = path.parent / ".gitignore"
-        if not gitignore.exists():
-            gitignore.write_text("# created by pii-guard: a cache, safe to delete\n*\n")
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, separators=(",", ":"))
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
 
 
 _INDEXES: dict[tuple[Path, str], ProjectIndex] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 from flake8_pii.config import load_settings
@@ -59,8 +60,16 @@ def check_file(path: Path) -> list[Finding]:
     return list(result.findings)
 
 
-def run_tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run an installed console script (`pii-guard`, `flake8`) as a user would."""
+def run_tool(
+    name: str, *args: str, cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run an installed console script (`pii-guard`, `flake8`) as a user would, in this
+    environment or in `env`."""
     return subprocess.run(
-        [installed_script(name), *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [installed_script(name), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )

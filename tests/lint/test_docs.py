@@ -21,6 +21,7 @@ from tests.lint.conftest import check_file, run_tool, write_project
 REPOSITORY = Path(__file__).resolve().parents[2]
 DOCS = REPOSITORY / "docs"
 RUNTIME = REPOSITORY / "pii_guard"
+ANALYZER = REPOSITORY / "flake8_pii"
 CONFIGURATION = (DOCS / "configuration.md").read_text(encoding="utf-8")
 ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -128,6 +129,49 @@ def test_only_load_settings_reads_the_environment() -> None:
     # otherwise the variables above would not be all the runtime reads
     for path in sorted(RUNTIME.rglob("*.py")):
         if path != RUNTIME / "config.py":
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"\benviron\b|\bgetenv\b", text), path
+
+
+def _analyzer_variables() -> set[str]:
+    """Every variable `flake8_pii.cache_key.key_folder` reads, named there or by a constant."""
+    tree = ast.parse((ANALYZER / "cache_key.py").read_text(encoding="utf-8"))
+    constants = {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    (folder,) = (
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name == "key_folder"
+    )
+    names: set[str] = set()
+    for call in ast.walk(folder):
+        if isinstance(call, ast.Call) and ast.unparse(call.func) == "os.environ.get":
+            argument = call.args[0]
+            if isinstance(argument, ast.Constant):
+                names.add(argument.value)
+            elif isinstance(argument, ast.Name):
+                names.add(constants[argument.id])
+    return names
+
+
+def test_every_environment_variable_the_analyzer_reads_is_documented() -> None:
+    variables = _analyzer_variables()
+    assert "PII_GUARD_CACHE_KEY_DIR" in variables, variables
+    for name in sorted(variables):
+        _documented(name)
+
+
+def test_only_the_cache_key_reads_analyzer_settings_from_the_environment() -> None:
+    # once.py passes a flake8 run's name to its worker processes: internal, not a setting
+    for path in sorted(ANALYZER.rglob("*.py")):
+        if path.name not in ("cache_key.py", "once.py"):
             text = path.read_text(encoding="utf-8")
             assert not re.search(r"\benviron\b|\bgetenv\b", text), path
 
