@@ -20,6 +20,7 @@ from pii_guard.errors import (
     PIIQueryError,
     PIIUsageError,
 )
+from pii_guard.lookups import Lookup, lookup_of
 from pii_guard.models import PIIModel, UniqueConstraint, check_model, get_pii_fields
 from pii_guard.queries import check_query
 from pii_guard.storage import (
@@ -67,6 +68,7 @@ __all__ = [
     "FakeCryptor",
     "KMSEnvelopeCryptor",
     "LocalKeyCryptor",
+    "Lookup",
     "PIIConfigurationError",
     "PIICryptorService",
     "PIIDecryptionError",
@@ -92,6 +94,7 @@ __all__ = [
     "get_cryptor",
     "get_pii_fields",
     "load_pii",
+    "lookup_of",
     "rewrap",
     "row_context",
     "set_default_cryptor",

@@ -25,6 +25,7 @@ from pii_guard.annotations import (
 )
 from pii_guard.errors import PIIInvalidFieldUsageError
 from pii_guard.hidden_input import validate_hiding_input, without_input
+from pii_guard.lookups import lookup_problems
 from pii_guard.messages import message
 from pii_guard.types import EncryptedStr, PIIMarker
 
@@ -84,6 +85,7 @@ def check_model(model: type[BaseModel]) -> type[BaseModel]:
     constraint of `__constraints__`, or could reach storage unencrypted (see
     `model_pii_problems`); returns the model, so it also works as a decorator."""
     problems = model_pii_problems(model)
+    problems += lookup_problems(model, get_pii_fields(model))
     pii = set(get_pii_fields(model))
     name = model.__name__
     for key_field in _names(getattr(model, "__primary_key__", None)):
