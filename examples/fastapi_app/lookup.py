@@ -4,7 +4,7 @@ A PII column holds ciphertext that differs on every encryption, so no query can 
 it. This column holds HMAC-SHA256 of the normalised address under a key of the app's own: equal
 addresses give equal hashes, the database can index them (and refuse a second registration),
 and without the key nobody can test guesses against the stored hashes. pii-guard's blind
-indexes (issue 14) will replace this module.
+indexes are to replace this module.
 """
 
 from __future__ import annotations
