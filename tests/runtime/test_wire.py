@@ -67,7 +67,7 @@ def test_a_changed_padding_bit_is_not_accepted_as_the_same_bytes() -> None:
         parse_wire(wire.replace(tag, changed_tag))
 
 
-# --- one stored text per envelope (issue 11) -----------------------------------------------------
+# --- one stored text per envelope -----------------------------------------------------------------
 
 KEY, IV, CIPHERTEXT, TAG = "a2V5", "aWlpaWlpaWlpaWlp", "Y2NjYw", "dHR0dHR0dHR0dHR0dHR0dA=="
 CANONICAL = f"#01#{KEY}:{IV}:{CIPHERTEXT}==:{TAG}#10#"
