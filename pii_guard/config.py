@@ -69,6 +69,8 @@ class Settings:
     cryptor_client_id: Setting | None = field(default=None, repr=False)
     cryptor_timeout_seconds: float = 10.0
     cryptor_max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    index_keys: Setting | None = field(default=None, repr=False)
+    index_keys_file: str | None = None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -145,6 +147,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 positive=True,
             )
         ),
+        index_keys=read("PII_GUARD_INDEX_KEYS"),
+        index_keys_file=text("PII_GUARD_INDEX_KEYS_FILE"),
     )
 
 
