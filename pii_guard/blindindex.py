@@ -94,6 +94,8 @@ class LookupWriter:
     def __init__(self, cryptor: Cryptor) -> None:
         self._cryptor = cryptor
         self._keys: IndexKeys | None = None
+        # by id: the bound lookups of a class live as long as the class, longer than a writer
+        self._plans: dict[int, tuple[bytes, int]] = {}
 
     @property
     def keys(self) -> IndexKeys:
@@ -110,12 +112,15 @@ class LookupWriter:
                 f"{where} needs the plaintext of {lookup.binding} to compute its lookup, "
                 f"found a {type(value).__name__}"
             )
-        keys = self.keys
+        plan = self._plans.get(id(lookup))
+        if plan is None:  # once per lookup and batch: the field's key under the newest version
+            keys = self.keys
+            plan = self._plans[id(lookup)] = (
+                keys.field_key(keys.newest, lookup.binding),
+                keys.newest,
+            )
         return lookup_text(
-            keys.field_key(keys.newest, lookup.binding),
-            keys.newest,
-            lookup.spec.normalize(str.__str__(value)),
-            lookup.spec.bits,
+            plan[0], plan[1], lookup.spec.normalize(str.__str__(value)), lookup.spec.bits
         )
 
     def fill(

@@ -26,7 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from pii_guard.config import load_settings
+from pii_guard.config import Settings, index_key_settings
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.errors import FORGET_SECRETS, PIIConfigurationError
 
@@ -102,13 +102,13 @@ _parsed: dict[str, Keyring] = {}
 
 def configured_keyring() -> Keyring:
     """The keyring of the environment (empty when none is configured)."""
-    settings = load_settings()
+    settings = Settings(**index_key_settings())
     if settings.index_keys is not None:
         text, source = settings.index_keys.value, "PII_GUARD_INDEX_KEYS"
     elif settings.index_keys_file:
         source = f"the file named by PII_GUARD_INDEX_KEYS_FILE ({settings.index_keys_file})"
         try:
-            text = Path(settings.index_keys_file).read_text(encoding="utf-8")
+            text = _read_keyring_file(settings.index_keys_file)
         except (OSError, UnicodeDecodeError) as error:
             raise PIIConfigurationError(f"cannot read {source}: {type(error).__name__}") from None
     else:
@@ -120,6 +120,19 @@ def configured_keyring() -> Keyring:
             _parsed.clear()
         _parsed[text] = found
     return found
+
+
+_files: dict[str, tuple[tuple[int, int], str]] = {}
+
+
+def _read_keyring_file(path: str) -> str:
+    """The file's text, read again only when its size or modification time changed."""
+    status = os.stat(path)
+    stamp = (status.st_mtime_ns, status.st_size)
+    known = _files.get(path)
+    if known is None or known[0] != stamp:
+        known = _files[path] = (stamp, Path(path).read_text(encoding="utf-8"))
+    return known[1]
 
 
 def new_version(cryptor: Cryptor, keyring: Keyring) -> Keyring:
@@ -163,7 +176,11 @@ def lookup_text(key: bytes, version: int, normalized: str, bits: int | None) -> 
     digest = hmac.digest(key, normalized.encode("utf-8"), hashlib.sha256)
     if bits is not None:
         digest = digest[: bits // 8]
-    return f"v{version}:{base64.urlsafe_b64encode(digest).rstrip(b'=').decode('ascii')}"
+    encoded = binascii.b2a_base64(digest, newline=False).translate(_URLSAFE).rstrip(b"=")
+    return f"v{version}:{encoded.decode('ascii')}"
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 _unwrapped: weakref.WeakKeyDictionary[Any, dict[bytes, bytes]] = weakref.WeakKeyDictionary()
