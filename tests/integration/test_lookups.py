@@ -13,7 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlmodel import Field, SQLModel
 
-from pii_guard import Cryptor, LocalKeyCryptor, Lookup, PIIStr, lookup_of, lookup_values
+from pii_guard import (
+    Cryptor,
+    LocalKeyCryptor,
+    Lookup,
+    PIIInvalidFieldUsageError,
+    PIIStr,
+    lookup_of,
+    lookup_values,
+)
 from pii_guard.indexkeys import (
     EMPTY_KEYRING,
     Keyring,
@@ -197,3 +205,16 @@ def test_no_plaintext_and_no_index_key_is_stored_in_any_table(
                 secret.hex(),
             ):
                 assert shown not in stored
+
+
+def test_a_lookup_column_of_a_column_that_is_not_pii_is_refused_when_mapped() -> None:
+    class Other(DeclarativeBase):
+        pass
+
+    with pytest.raises(PIIInvalidFieldUsageError, match=r"Vendor\.name, which is not a PII"):
+
+        class Vendor(Other):
+            __tablename__ = "vendors"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+            name_lookup: Mapped[str | None] = lookup_column("name")
