@@ -212,6 +212,11 @@ def run(
         raise PIIUsageError("--batch-size must be at least 1")
     report = report if report is not None else Report(name)
     walk = _Walk.of(model)
+    if command == "reindex" and not bound_lookups(model):
+        raise PIIUsageError(
+            f"{model.__name__} has no lookup columns to reindex (declare them with "
+            "lookup_column, or lookup_of on a SQLModel table)"
+        )
     progress = _ProgressFile(options.progress_file, command, options.shard)
     recorded = progress.entry(name)
     if recorded is not None and options.start_after is not None:

@@ -19,6 +19,7 @@ from pii_guard import (
     Lookup,
     PIIInvalidFieldUsageError,
     PIIStr,
+    PIIUsageError,
     lookup_of,
     lookup_values,
 )
@@ -31,6 +32,7 @@ from pii_guard.indexkeys import (
 )
 from pii_guard.migration import Options, run
 from pii_guard.sqlalchemy import CRYPTOR_KEY, decrypt, lookup_column
+from tests.integration.models import Customer
 from tests.runtime.conftest import CountedKMS
 
 
@@ -218,3 +220,8 @@ def test_a_lookup_column_of_a_column_that_is_not_pii_is_refused_when_mapped() ->
             id: Mapped[int] = mapped_column(primary_key=True)
             name: Mapped[str]
             name_lookup: Mapped[str | None] = lookup_column("name")
+
+
+def test_reindex_of_a_model_without_lookups_is_a_usage_error(tables: Engine) -> None:
+    with pytest.raises(PIIUsageError, match="no lookup columns"):
+        run("reindex", tables, Customer, "Customer", Options())
