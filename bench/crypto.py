@@ -10,7 +10,9 @@ do), and measures in the same run, alternating contenders over several rounds (m
   derivation), in its own environment under ~/.cache/pii-guard-bench (never a project
   dependency); it runs on fewer values (`--esdk-values`) and is compared per value;
 - the floor: a bare loop of os.urandom(12) + AESGCM.encrypt + base64 over the same values;
-- decrypt_pii over VALUES model instances loaded from rows: values per second, KMS calls.
+- decrypt_pii over VALUES model instances loaded from rows: values per second, KMS calls;
+- encrypt_pii of a model with one lookup field against the same model without it, and
+  lookup_values per second (`--only-lookups` runs just this part).
 """
 
 from __future__ import annotations
@@ -41,12 +43,16 @@ from pydantic import BaseModel  # noqa: E402
 
 from pii_guard import (  # noqa: E402
     KMSEnvelopeCryptor,
+    Lookup,
     PIIModel,
     PIIStr,
     decrypt_pii,
     encrypt_pii,
     load_pii,
+    lookup_of,
+    lookup_values,
 )
+from pii_guard.indexkeys import EMPTY_KEYRING, new_version  # noqa: E402
 from tests.support.kms_server import DUMMY_CREDENTIALS, REGION, running_kms_server  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "pii-guard-bench"
@@ -246,6 +252,58 @@ def storage_boundary_cost(endpoint_url: str, key_id: str, count: int, rounds: in
     )
 
 
+class IndexedPerson(PIIModel):
+    person_id: int
+    name: PIIStr
+    email: PIIStr
+    email_lookup: Lookup = lookup_of("email", normalizer="email")
+    country: str = "NL"
+
+
+def lookup_cost(endpoint_url: str, key_id: str, count: int, rounds: int) -> None:
+    """encrypt_pii with one lookup field against the same model without it, alternated in
+    the same run; then lookup_values per second (index keys unwrapped once, before timing)."""
+    cryptor = KMSEnvelopeCryptor(key_id, client=kms_client(endpoint_url))
+    os.environ["PII_GUARD_INDEX_KEYS"] = new_version(cryptor, EMPTY_KEYRING).to_json()
+    fields = [
+        {"person_id": n, "name": f"Person Number {n:06d}", "email": f"person-{n:06d}@example.org"}
+        for n in range(count)
+    ]
+    people = [Person(**row) for row in fields]
+    indexed = [IndexedPerson(**row) for row in fields]
+    encrypt_pii(indexed[:1], cryptor=cryptor)  # the one unwrap of the index key
+    plain, with_lookup = alternate(
+        rounds,
+        [
+            ("encrypt_pii", lambda: timed(lambda: encrypt_pii(people, cryptor=cryptor))),
+            (
+                "encrypt_pii + lookup",
+                lambda: timed(lambda: encrypt_pii(indexed, cryptor=cryptor)),
+            ),
+        ],
+    )
+    print()
+    report(
+        f"encrypt_pii of {count} instances with one lookup field vs without",
+        with_lookup,
+        plain,
+        "<= 1.3x",
+    )
+    emails = [row["email"] for row in fields]
+
+    def search() -> None:
+        for email in emails:
+            lookup_values(IndexedPerson, "email", email, cryptor=cryptor)
+
+    samples = Samples("lookup_values")
+    for _ in range(rounds):
+        samples.seconds.append(timed(search))
+    print(
+        f"lookup_values: {count / samples.median:,.0f} per second, one index key version "
+        f"(median of {rounds} rounds of {count})"
+    )
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 
@@ -254,7 +312,18 @@ def main() -> None:
     parser.add_argument("--values", type=int, default=10_000)
     parser.add_argument("--esdk-values", type=int, default=1_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--only-lookups", action="store_true", help="run only the lookup part (no SDK)"
+    )
     options = parser.parse_args()
+    if options.only_lookups:
+        with tempfile.TemporaryDirectory() as work, running_kms_server(Path(work)) as server:
+            client = kms_client(server.endpoint_url)
+            key = client.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")
+            lookup_cost(
+                server.endpoint_url, key["KeyMetadata"]["KeyId"], options.values, options.rounds
+            )
+        return
 
     values = short_values(options.values)
     esdk_values = values[: options.esdk_values]
@@ -314,6 +383,7 @@ def main() -> None:
         storage_boundary_cost(server.endpoint_url, key_id, options.values // 2, options.rounds)
         print()
         decrypt_pii_rates(server.endpoint_url, key_id, options.values, options.rounds)
+        lookup_cost(server.endpoint_url, key_id, options.values // 2, options.rounds)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""The `pii-guard` command line: `pii-guard check [PATH...]`, and `migrate`/`rewrap`, which
-run `pii_guard.commands` (imported only when they run: the analyzer never imports SQLAlchemy).
+"""The `pii-guard` command line: `pii-guard check [PATH...]`, and `migrate`/`rewrap`/`reindex`
+and `keys`, which run `pii_guard.commands` and `pii_guard.keycommands` (imported only when they
+run: the analyzer never imports SQLAlchemy).
 
 Exit codes: 0 clean, 1 findings (or files that could not be analysed), 2 usage or configuration
 errors.
@@ -94,6 +95,22 @@ def build_parser() -> argparse.ArgumentParser:
         "the current cryptor and key (after a KMS key change, keep the old key in "
         "PII_GUARD_KMS_DECRYPT_KEY_IDS while this runs), one transaction per batch.",
     )
+    _add_storage_command(
+        commands,
+        "reindex",
+        help="recompute the lookups (blind indexes) of stored rows under the newest index key",
+        description="Decrypt the PII values of MODEL's rows that have lookup columns (one call "
+        "a batch) and write their lookups under the newest index key version; the ciphertext "
+        "is kept. When it is complete, older versions can leave PII_GUARD_INDEX_KEYS.",
+    )
+    keys = commands.add_parser(
+        "keys",
+        help="make and list the wrapped index keys of lookups",
+        description="`new` wraps a new random index key with the configured cryptor and prints "
+        "the keyring (PII_GUARD_INDEX_KEYS) with it as the newest version; `list` shows the "
+        "versions of the configured keyring and checks that each unwraps.",
+    )
+    keys.add_argument("action", choices=("new", "list"), help="new or list")
     rewrap.add_argument(
         "--to-binding",
         metavar="BINDING",
@@ -221,10 +238,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    if args.command in ("migrate", "rewrap"):
+    if args.command in ("migrate", "rewrap", "reindex"):
         from pii_guard.commands import run_command  # SQLAlchemy and the models, only now
 
         return run_command(args)
+    if args.command == "keys":
+        from pii_guard.keycommands import run_keys  # the cryptor, only now
+
+        return run_keys(args.action)
     try:
         return run_check(args)
     except (UsageError, ConfigError, BaselineError) as error:

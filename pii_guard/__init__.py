@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from pii_guard.binding import ValueSite, field_context, row_context
+from pii_guard.blindindex import fill_lookups, lookup_values
 from pii_guard.config import get_cryptor, set_default_cryptor, use_cryptor
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.cryptors.keycache import DataKeyCache
@@ -20,16 +21,18 @@ from pii_guard.errors import (
     PIIQueryError,
     PIIUsageError,
 )
-from pii_guard.lookups import Lookup, lookup_of
+from pii_guard.lookups import Lookup, LookupSpec, lookup_of
 from pii_guard.models import PIIModel, UniqueConstraint, check_model, get_pii_fields
 from pii_guard.queries import check_query
 from pii_guard.storage import (
     adecrypt_pii,
     aencrypt_pii,
+    areindex,
     arewrap,
     decrypt_pii,
     encrypt_pii,
     load_pii,
+    reindex,
     rewrap,
 )
 from pii_guard.types import STORED_CONTEXT, EncryptedStr, PIIStr
@@ -69,6 +72,7 @@ __all__ = [
     "KMSEnvelopeCryptor",
     "LocalKeyCryptor",
     "Lookup",
+    "LookupSpec",
     "PIIConfigurationError",
     "PIICryptorService",
     "PIIDecryptionError",
@@ -85,16 +89,20 @@ __all__ = [
     "__version__",
     "adecrypt_pii",
     "aencrypt_pii",
+    "areindex",
     "arewrap",
     "check_model",
     "check_query",
     "decrypt_pii",
     "encrypt_pii",
     "field_context",
+    "fill_lookups",
     "get_cryptor",
     "get_pii_fields",
     "load_pii",
     "lookup_of",
+    "lookup_values",
+    "reindex",
     "rewrap",
     "row_context",
     "set_default_cryptor",

@@ -1,4 +1,4 @@
-"""`pii-guard migrate` and `pii-guard rewrap`: parsed arguments to runs, reports and exit codes.
+"""`pii-guard migrate`, `rewrap` and `reindex`: parsed arguments to runs, reports and exit codes.
 
 Exit codes: 0 done (or stopped by `--max-batches`), 1 a batch failed (the batches before it
 are committed; rerun to resume), 2 usage or configuration errors, 130 interrupted. Nothing
@@ -36,13 +36,14 @@ EXIT_DONE, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 VERBS = {
     "migrate": ("encrypted", "would be encrypted"),
     "rewrap": ("rewrapped", "would be rewrapped"),
+    "reindex": ("reindexed", "would be reindexed"),
 }
 
 
 def run_command(
     args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
-    """Run `pii-guard migrate|rewrap` with the arguments `flake8_pii.cli` parsed."""
+    """Run `pii-guard migrate|rewrap|reindex` with the arguments `flake8_pii.cli` parsed."""
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     command: Command = args.command

@@ -16,7 +16,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pii_guard.errors import PIIConfigurationError
 
@@ -69,6 +69,8 @@ class Settings:
     cryptor_client_id: Setting | None = field(default=None, repr=False)
     cryptor_timeout_seconds: float = 10.0
     cryptor_max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    index_keys: Setting | None = field(default=None, repr=False)
+    index_keys_file: str | None = None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -145,7 +147,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 positive=True,
             )
         ),
+        **index_key_settings(env),
     )
+
+
+def index_key_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The keyring settings alone (`index_keys`, `index_keys_file`): searches read them on
+    every call, so without the cost of reading every setting."""
+    env = os.environ if environ is None else environ
+    keys = env.get("PII_GUARD_INDEX_KEYS", "").strip()
+    path = env.get("PII_GUARD_INDEX_KEYS_FILE", "").strip()
+    return {
+        "index_keys": Setting(keys, "PII_GUARD_INDEX_KEYS") if keys else None,
+        "index_keys_file": path or None,
+    }
 
 
 def http_url(setting: Setting | None) -> str | None:

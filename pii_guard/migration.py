@@ -14,6 +14,9 @@ recorded, so a run stopped anywhere resumes after the last committed batch:
   call to the key service, so rewrap does not skip values: a rerun rewraps a row again, which
   leaves it just as correct, and the progress record makes a rerun start where it stopped.
 
+- **reindex** decrypts the values of rows with lookup columns (one call a batch) and writes their
+  lookups under the newest index key version, keeping the ciphertext; a rerun writes the same.
+
 A shard (`2/8`) holds the rows whose primary key hashes to it: shards of one count partition a
 table, so workers given different shards never touch the same row.
 """
@@ -27,6 +30,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Engine, Select, func, inspect, select, tuple_
@@ -34,6 +38,7 @@ from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from pii_guard.binding import ContextFunction, field_context
+from pii_guard.blindindex import LookupWriter, bound_lookups
 from pii_guard.config import get_cryptor
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.errors import PIIUsageError
@@ -45,7 +50,7 @@ from pii_guard.sqlalchemy import (
     decrypt,
 )
 
-Command = Literal["migrate", "rewrap"]
+Command = Literal["migrate", "rewrap", "reindex"]
 Key = tuple[Any, ...]
 PROGRESS_FORMAT = "pii-guard progress 1"
 
@@ -153,7 +158,34 @@ def _rewrap_batch(session: Session, objects: Sequence[object], options: Options)
     return len(holding), values
 
 
-CHANGES: dict[Command, BatchChange] = {"migrate": _migrate_batch, "rewrap": _rewrap_batch}
+def _reindex_batch(
+    session: Session, objects: Sequence[object], options: Options
+) -> tuple[int, int]:
+    """Decrypt the batch's values in one call and write its lookups under the newest key."""
+    holding = [obj for obj in objects if bound_lookups(type(obj))]
+    if not holding:
+        return 0, 0
+    cryptor = _cryptor(session)
+    plaintexts = decrypt(holding, cryptor=cryptor, context=options.binding)
+    writer = LookupWriter(cryptor)
+    rows = values = 0
+    for obj, plain in zip(holding, plaintexts, strict=True):
+        answers = writer.fill(obj, bound_lookups(type(obj)), SimpleNamespace(**plain))
+        changed = {name: text for name, text in answers.items() if getattr(obj, name) != text}
+        if changed:
+            rows += 1
+            values += len(changed)
+            if not options.dry_run:
+                for name, text in changed.items():
+                    setattr(obj, name, text)
+    return rows, values
+
+
+CHANGES: dict[Command, BatchChange] = {
+    "migrate": _migrate_batch,
+    "rewrap": _rewrap_batch,
+    "reindex": _reindex_batch,
+}
 
 
 def _cryptor(session: Session) -> Cryptor:
@@ -180,6 +212,11 @@ def run(
         raise PIIUsageError("--batch-size must be at least 1")
     report = report if report is not None else Report(name)
     walk = _Walk.of(model)
+    if command == "reindex" and not bound_lookups(model):
+        raise PIIUsageError(
+            f"{model.__name__} has no lookup columns to reindex (declare them with "
+            "lookup_column, or lookup_of on a SQLModel table)"
+        )
     progress = _ProgressFile(options.progress_file, command, options.shard)
     recorded = progress.entry(name)
     if recorded is not None and options.start_after is not None:

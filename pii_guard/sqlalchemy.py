@@ -12,6 +12,10 @@ Importing this module (the `sqlalchemy` extra) turns on, for every session and m
 - `PIIString` refuses to send the database anything that is not such a stored value (a Core
   insert of plaintext, a filter on the column), so a path around the session fails closed.
 
+- lookups: `email_lookup: Mapped[str | None] = lookup_column("email", normalizer="email")` (or
+  SQLModel's `email_lookup: Lookup = lookup_of("email")`) is filled in the same flush with the
+  blind index of the plaintext; filter with `lookup_values` and put unique indexes on it.
+
 A session can carry its own cryptor and binding: `session.info["pii_guard.cryptor"]`,
 `session.info["pii_guard.context"]`.
 """
@@ -21,13 +25,13 @@ from __future__ import annotations
 import sys
 import typing
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, get_args, get_origin
 
 from sqlalchemy import Insert, String, UniqueConstraint, Update, event, inspect
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import NoInspectionAvailable
-from sqlalchemy.orm import Mapped, Mapper, Session, object_session
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, object_session
 from sqlalchemy.sql.elements import BindParameter, ClauseElement, Null
 from sqlalchemy.sql.schema import Column, Table
 from sqlalchemy.sql.sqltypes import NullType
@@ -35,6 +39,7 @@ from sqlalchemy.types import TypeDecorator
 
 from pii_guard.annotations import contains_pii_annotation, field_annotation
 from pii_guard.binding import ContextFunction, ValueSite, binding_for, field_context
+from pii_guard.blindindex import BoundLookup, LookupWriter, bound_lookups, register_mapped_lookups
 from pii_guard.config import get_cryptor, load_settings
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.errors import (
@@ -46,6 +51,7 @@ from pii_guard.errors import (
     PIIInvalidFieldUsageError,
     PIIUsageError,
 )
+from pii_guard.lookups import LookupSpec, declared_lookups, lookup_of
 from pii_guard.messages import message
 from pii_guard.storage import cryptor_token, kept_ciphertext
 from pii_guard.types import (
@@ -57,6 +63,8 @@ from pii_guard.types import (
 )
 from pii_guard.wire import is_wire_value, looks_like_wire_value
 
+LOOKUP_INFO_KEY = "pii_guard.lookup"
+LOOKUP_LENGTH = 64  # "v<version>:" and 43 base64 characters of a whole HMAC-SHA256
 CRYPTOR_KEY = "pii_guard.cryptor"
 CONTEXT_KEY = "pii_guard.context"
 _ALLOW_PLAINTEXT_KEY = "pii_guard.allow_plaintext"
@@ -96,6 +104,22 @@ class PIIString(TypeDecorator[str]):
         return stored_value(str(value), _FROM_DATABASE)
 
 
+def lookup_column(
+    of: str,
+    *,
+    normalizer: str | Callable[[str], str] = "exact",
+    bits: int | None = None,
+    **options: Any,
+) -> Any:
+    """A lookup column for PII attribute `of`: a nullable `String` the flush fills with the
+    blind index of `of`'s plaintext. Query it with `pii_guard.lookup_values`; `unique=True` or
+    `index=True` are allowed here (never on the PII column). `options` go to `mapped_column`."""
+    spec = next(meta for meta in lookup_of(of, normalizer=normalizer, bits=bits).metadata)
+    info = {**options.pop("info", {}), LOOKUP_INFO_KEY: spec}
+    options.setdefault("nullable", True)
+    return mapped_column(String(LOOKUP_LENGTH), info=info, **options)
+
+
 # --- mapping ------------------------------------------------------------------------------------
 
 _pii_attributes: weakref.WeakKeyDictionary[type, tuple[tuple[str, type], ...]] = (
@@ -121,6 +145,33 @@ def _map_pii_columns(mapper: Mapper[Any], cls: type) -> None:
         _refuse_what_cannot_hold_ciphertext(cls.__name__, table, columns)
     inherited = set(getattr(cls, "__pii_fields__", ()))
     type.__setattr__(cls, "__pii_fields__", frozenset(set(columns) | inherited))
+    _map_lookups(mapper, cls, set(columns) | inherited)
+
+
+def _map_lookups(mapper: Mapper[Any], cls: type, pii: set[str]) -> None:
+    """Record the lookup columns of `cls` (`lookup_column`, or SQLModel's `lookup_of`); a
+    lookup of an attribute that is not PII is refused."""
+    specs: dict[str, LookupSpec] = {}
+    props = getattr(mapper, "_props", {})
+    for key, prop in props.items():
+        for column in getattr(prop, "columns", ()):
+            spec = getattr(column, "info", {}).get(LOOKUP_INFO_KEY)
+            if isinstance(spec, LookupSpec):
+                specs[key] = spec
+    if isinstance(getattr(cls, "model_fields", None), dict):
+        for _, (lookup, spec) in declared_lookups(cls).items():
+            specs.setdefault(lookup, spec)
+    found = []
+    for lookup, spec in specs.items():
+        if spec.of not in pii:
+            raise PIIInvalidFieldUsageError(
+                f"lookup {cls.__name__}.{lookup} indexes {cls.__name__}.{spec.of}, which is not "
+                "a PII column; name a PII attribute of the class"
+            )
+        parent = getattr(props.get(spec.of), "parent", mapper)
+        owner = getattr(parent, "class_", cls)
+        found.append(BoundLookup(spec.of, lookup, spec, f"{owner.__name__}.{spec.of}"))
+    register_mapped_lookups(cls, tuple(found))
 
 
 def _pii_annotated(cls: type) -> set[str]:
@@ -373,8 +424,17 @@ def _encrypt_pending(session: Session) -> None:
     token = cryptor_token(cryptor)
     targets: list[tuple[object, str, str | None]] = []
     values: list[str] = []
+    lookups: list[tuple[object, dict[str, str | None]]] = []
+    writer: LookupWriter | None = None
     for obj in pending:
         state = obj.__dict__
+        declared = bound_lookups(type(obj))
+        if declared:
+            # Only values present in the object: an expired attribute is not None.
+            present = tuple(lookup for lookup in declared if lookup.field in state)
+            if present:
+                writer = writer if writer is not None else LookupWriter(cryptor)
+                lookups.append((obj, writer.fill(obj, present)))
         for key, owner in _attributes(type(obj)):
             value = state.get(key)
             if value is None:
@@ -396,6 +456,7 @@ def _encrypt_pending(session: Session) -> None:
             targets.append((obj, key, context))
             values.append(value)
     if not values:
+        _write_lookups(lookups)
         return
     if bind is None:
         encrypted = cryptor.encrypt(values)
@@ -409,6 +470,14 @@ def _encrypt_pending(session: Session) -> None:
         if origin is None:
             origin = origins[context] = StoredOrigin(True, context, token)
         setattr(obj, key, stored_value(wire, origin))
+    _write_lookups(lookups)
+
+
+def _write_lookups(lookups: list[tuple[object, dict[str, str | None]]]) -> None:
+    for obj, answers in lookups:
+        for name, text in answers.items():
+            if obj.__dict__.get(name, MASK) != text:  # not loaded, or another value
+                setattr(obj, name, text)
 
 
 # --- load: check and bind what was read ----------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel, ValidationError
 
 from pii_guard.binding import ContextFunction, ValueSite, binding_for, field_context
+from pii_guard.blindindex import LookupWriter, bound_lookups
 from pii_guard.config import get_cryptor
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.errors import (
@@ -215,6 +216,34 @@ async def arewrap(
         )
 
 
+def reindex(
+    instances: Iterable[BaseModel],
+    *,
+    cryptor: Cryptor | None = None,
+    context: ContextFunction | None = field_context,
+) -> list[dict[str, Any]]:
+    """Storage rows of loaded `instances` whose lookups are computed afresh under the newest
+    index key version: one decrypt call for the batch, the stored ciphertext kept as it is.
+    When every row has been reindexed, older index key versions can be dropped."""
+    with FORGET_SECRETS:
+        listed = _instances(instances)
+        plain = _decrypted(_plan_decryption(listed, cryptor, context))
+        return _encrypted(_plan_encryption(listed, cryptor, context, plain))
+
+
+async def areindex(
+    instances: Iterable[BaseModel],
+    *,
+    cryptor: Cryptor | None = None,
+    context: ContextFunction | None = field_context,
+) -> list[dict[str, Any]]:
+    """`reindex` whose cryptor calls do not block the event loop."""
+    with FORGET_SECRETS:
+        listed = _instances(instances)
+        plain = await _adecrypted(_plan_decryption(listed, cryptor, context))
+        return await _aencrypted(_plan_encryption(listed, cryptor, context, plain))
+
+
 # The frames that hold plaintext: an error leaving them is cleared by the caller's
 # FORGET_SECRETS, so error trackers that record locals never see it.
 
@@ -249,6 +278,8 @@ class _Batch:
     contexts: list[str | None] | None = None
     # encrypting only: per PII value, its stored ciphertext to keep, or None to encrypt it
     keep: list[str | None] = dataclasses.field(default_factory=list)
+    # encrypting only: per instance, the lookup fields to write (empty without lookups)
+    lookups: list[dict[str, str | None]] = dataclasses.field(default_factory=list)
 
     @classmethod
     def start(
@@ -290,8 +321,13 @@ class _Batch:
 
 
 def _plan_encryption(
-    instances: Iterable[BaseModel], cryptor: Cryptor | None, context: ContextFunction | None
+    instances: Iterable[BaseModel],
+    cryptor: Cryptor | None,
+    context: ContextFunction | None,
+    lookup_sources: Sequence[BaseModel] | None = None,
 ) -> _Batch:
+    """The values to encrypt, the ciphertext to keep and the lookups to write (computed from
+    the instances' plaintext, or from `lookup_sources`: their decrypted copies)."""
     batch = _Batch.start(instances, cryptor, context)
 
     token = cryptor_token(batch.cryptor)
@@ -311,8 +347,16 @@ def _plan_encryption(
         batch.send(str.__str__(value), context)
         return value
 
-    for instance in batch.instances:
+    writer: LookupWriter | None = None
+    for position, instance in enumerate(batch.instances):
         map_row(instance, collect)
+        lookups = bound_lookups(type(instance))
+        if lookups:
+            if writer is None:  # index keys unwrapped once, and only when a model has lookups
+                writer = LookupWriter(batch.cryptor)
+                batch.lookups = [{} for _ in batch.instances]
+            source = None if lookup_sources is None else lookup_sources[position]
+            batch.lookups[position] = writer.fill(instance, lookups, source)
     return batch
 
 
@@ -369,6 +413,8 @@ def _rows(batch: _Batch, encrypted: Sequence[str]) -> list[dict[str, Any]]:
         written.clear()
         # Warnings off: pydantic's serialization warnings quote the values they are about.
         row = map_row(instance, replace).model_dump(warnings=False)
+        if batch.lookups:
+            row.update(batch.lookups[position])
         _check_row(row, written, position)
         # Every PII leaf, read by the declared types, must be one of the ciphertexts just put in.
         check_row(type(instance), row, {text for _, text, _ in written}.__contains__, position)

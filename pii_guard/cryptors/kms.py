@@ -34,6 +34,10 @@ UNDECRYPTABLE_KEY_ERRORS = frozenset(
 )
 
 
+# The encryption context of wrapped index keys: KMS binds the blob to this purpose.
+_INDEX_KEY_CONTEXT = {"pii-guard": "index key"}
+
+
 class KMSEnvelopeCryptor(EnvelopeCryptor):
     """One KMS `GenerateDataKey` per `encrypt` call, one KMS `Decrypt` per distinct data key.
 
@@ -153,6 +157,50 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
                 f"{DATA_KEY_BYTES}"
             )
         return DataKey(plaintext=plaintext, encrypted=encrypted)
+
+    def wrap_index_key(self, key: bytes) -> bytes:
+        """`key` (an index key) encrypted by KMS under `key_id` (one `Encrypt`)."""
+        self.initialize()
+        assert self._key_id is not None, "initialize() sets the key id"
+        try:
+            answer = self._kms().encrypt(
+                KeyId=self._key_id, Plaintext=key, EncryptionContext=_INDEX_KEY_CONTEXT
+            )
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+            raise PIIKeyServiceError(
+                f"KMS Encrypt of an index key with key {self._key_id!r} failed: {_describe(error)}"
+            ) from error
+        wrapped = answer.get("CiphertextBlob")
+        if not isinstance(wrapped, bytes) or not wrapped:
+            raise PIIKeyServiceError("KMS Encrypt answered without a CiphertextBlob")
+        return wrapped
+
+    def unwrap_index_key(self, wrapped: bytes) -> bytes:
+        """The index key of a keyring entry (one KMS `Decrypt`, with its encryption context:
+        a data key's blob never passes for an index key)."""
+        self.initialize()
+        try:
+            answer = self._kms().decrypt(
+                CiphertextBlob=wrapped, EncryptionContext=_INDEX_KEY_CONTEXT
+            )
+        except botocore.exceptions.ClientError as error:
+            code = _error_code(error)
+            if code in UNDECRYPTABLE_KEY_ERRORS:
+                raise PIIConfigurationError(
+                    f"KMS refused to unwrap an index key of the keyring ({code}): it was made "
+                    "under another KMS key or account, changed, or the caller lacks kms:Decrypt"
+                ) from None
+            raise PIIKeyServiceError(
+                f"KMS Decrypt of an index key failed: {_describe(error)}"
+            ) from error
+        except botocore.exceptions.BotoCoreError as error:
+            raise PIIKeyServiceError(
+                f"KMS Decrypt of an index key failed: {_describe(error)}"
+            ) from error
+        key = answer.get("Plaintext")
+        if not isinstance(key, bytes):
+            raise PIIKeyServiceError("KMS Decrypt answered without the index key (Plaintext)")
+        return key
 
     def _unwrap_data_keys(self, first_positions: Mapping[bytes, int]) -> dict[bytes, bytes]:
         assert self._pin is not None, "initialize() sets the pin"

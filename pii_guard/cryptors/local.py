@@ -24,6 +24,7 @@ from pii_guard.wire import IV_BYTES
 MASTER_KEY_BYTES = 32
 # Binds wrapped keys to their purpose: a value's ciphertext cannot pass for a wrapped key.
 _WRAP_CONTEXT = b"pii-guard local data key v1"
+_INDEX_WRAP_CONTEXT = b"pii-guard local index key v1"
 
 
 class LocalKeyCryptor(EnvelopeCryptor):
@@ -64,6 +65,25 @@ class LocalKeyCryptor(EnvelopeCryptor):
         iv = os.urandom(IV_BYTES)
         wrapped = self._wrapper().encrypt(iv, key, _WRAP_CONTEXT)
         return DataKey(plaintext=key, encrypted=iv + wrapped)
+
+    def wrap_index_key(self, key: bytes) -> bytes:
+        """`key` (an index key) wrapped under the master key, for the keyring."""
+        self.initialize()
+        iv = os.urandom(IV_BYTES)
+        return iv + self._wrapper().encrypt(iv, key, _INDEX_WRAP_CONTEXT)
+
+    def unwrap_index_key(self, wrapped: bytes) -> bytes:
+        """The index key of a keyring entry; PIIConfigurationError when it does not unwrap."""
+        self.initialize()
+        try:
+            return self._wrapper().decrypt(
+                wrapped[:IV_BYTES], wrapped[IV_BYTES:], _INDEX_WRAP_CONTEXT
+            )
+        except (InvalidTag, ValueError):
+            raise PIIConfigurationError(
+                "an index key of the keyring does not unwrap under the local master key: it "
+                "was made under another master key, or changed"
+            ) from None
 
     def _unwrap_data_keys(self, first_positions: Mapping[bytes, int]) -> dict[bytes, bytes]:
         keys = {}
