@@ -27,6 +27,8 @@ class Rule:
     summary: str
     why: str
     template: str
+    # the text when the field has a declared lookup (part `lookup`: `Model.email_lookup`)
+    lookup_template: str | None = None
     level: str = "error"
     tags: tuple[str, ...] = ("security", "privacy")
 
@@ -35,7 +37,10 @@ class Rule:
         return f"{DOCS_BASE_URL}/{self.code}.md"
 
     def message(self, **parts: str) -> str:
-        return f"{self.code} {self.template.format(**parts)}"
+        template = self.template
+        if parts.get("lookup") and self.lookup_template is not None:
+            template = self.lookup_template
+        return f"{self.code} {template.format(**parts)}"
 
 
 RULES: dict[str, Rule] = {
@@ -52,6 +57,10 @@ RULES: dict[str, Rule] = {
             template=(
                 "filter on PII field {subject}: random-IV ciphertext never matches; "
                 "filter on a lookup key such as a keyed hash instead"
+            ),
+            lookup_template=(
+                "filter on PII field {subject}: random-IV ciphertext never matches; "
+                "filter on its lookup {lookup} instead"
             ),
         ),
         Rule(
@@ -91,6 +100,10 @@ RULES: dict[str, Rule] = {
             template=(
                 "PII field {subject} in unique constraint {constraint}: ciphertext is never "
                 "equal, so uniqueness is not enforced; constrain a keyed hash of the value instead"
+            ),
+            lookup_template=(
+                "PII field {subject} in unique constraint {constraint}: ciphertext is never "
+                "equal, so uniqueness is not enforced; constrain its lookup {lookup} instead"
             ),
         ),
         Rule(
