@@ -6,6 +6,7 @@ a lint message and a runtime warning read alike.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 DOCS_BASE_URL = "https://github.com/pii-guard/pii-guard/blob/main/docs/rules"
@@ -136,6 +137,16 @@ RULES: dict[str, Rule] = {
         ),
     )
 }
+
+
+def catalogue_digest() -> str:
+    """A digest of every code's message texts: cached findings carry their messages, so a
+    changed text must change the key they are cached under."""
+    texts = [
+        "\x1e".join((rule.code, rule.template, rule.lookup_template or ""))
+        for rule in RULES.values()
+    ]
+    return hashlib.blake2b("\x1f".join(texts).encode(), digest_size=16).hexdigest()
 
 
 def config_error_message(error: str) -> str:

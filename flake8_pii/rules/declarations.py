@@ -59,12 +59,14 @@ class DeclarationRule(Rule):
                 for constraint, fields in _unique_constraints(value):
                     for string, field in _strings(fields):
                         if _is_pii(model, field):
+                            lookup = model.lookup_for(field)
                             context.report(
                                 string,
                                 "PII004",
                                 statement=line,
                                 subject=f"{model.name}.{field}",
                                 constraint=constraint,
+                                **({"lookup": f"{model.name}.{lookup}"} if lookup else {}),
                             )
 
 

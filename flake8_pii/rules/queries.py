@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from flake8_pii.index import ModelInfo
-from flake8_pii.paths import pii_in_path
+from flake8_pii.paths import pii_field_in_path
 from flake8_pii.resolve import ModelClass, Query, last_name
 from flake8_pii.rules.base import Context, Invalid, Rule
 
@@ -82,9 +82,15 @@ class QueryRule(Rule):
     def _check(
         self, model: ModelInfo, node: cst.CSTNode, path: str, code: str, context: Context
     ) -> None:
-        subject = pii_in_path(model, path, context.resolver.model_named)
-        if subject is not None:
-            context.report(node, code, subject=subject)
+        reached = pii_field_in_path(model, path, context.resolver.model_named)
+        if reached is None:
+            return
+        owner, field = reached
+        parts = {"subject": f"{owner.name}.{field}"}
+        lookup = owner.lookup_for(field) if code == "PII001" else None
+        if lookup is not None:
+            parts["lookup"] = f"{owner.name}.{lookup}"
+        context.report(node, code, None, **parts)
 
 
 def _lookups(call: cst.Call, context: Context) -> Iterator[tuple[cst.CSTNode, str]]:
