@@ -37,8 +37,6 @@ from flake8_pii.walk import walk
 # Where a report is, for the Locator: module-level statement, innermost statement, its blocks.
 Where = tuple[cst.CSTNode, cst.CSTNode | None, tuple[cst.IndentedBlock, ...]]
 ENGINE_VERSION = "3"
-# the message texts are part of a cached finding: the key changes with them
-_CATALOGUE = catalogue_digest()
 ALL_RULES: tuple[type[Rule], ...] = (QueryRule, DeclarationRule, LoggingRule)
 TOO_DEEP = "too deeply nested to analyse"
 _LIBCST_POSITION = re.compile(r"^(?:parser|tokenizer) error: (?:error at \d+:\d+: )?")
@@ -123,7 +121,7 @@ def _analyse(text: str, path: str, index: ProjectIndex, options: _Options) -> Fi
             "\x1f".join(
                 (
                     ENGINE_VERSION,
-                    _CATALOGUE,
+                    catalogue_digest(),  # cached findings hold their messages
                     content_hash(text.encode("utf-8", "surrogatepass")),
                     index.dependency_digest(summary),
                     index.settings.digest(),

@@ -220,11 +220,16 @@ class ProjectIndex:
         return self.resolve(f"{base}.{rest}" if rest else base)
 
     def _star_binding(self, summary: ModuleSummary, name: str, _depth: int = 0) -> str | None:
-        """The class or PII type that `name` is bound to by the module's star imports; a later
-        star import rebinds what an earlier one bound."""
+        """The class, PII type or lookup declaration that `name` is bound to by the module's
+        star imports; a later star import rebinds what an earlier one bound."""
         for star in reversed(summary.star_imports):
             candidate = self.resolve(f"{star}.{name}", _depth)
-            if self.class_summary(candidate) is not None or candidate in self.settings.pii_types:
+            if (
+                self.class_summary(candidate) is not None
+                or candidate in self.settings.pii_types
+                or candidate in LOOKUP_DECLARERS
+                or candidate in LOOKUP_TYPES
+            ):
                 return candidate
         return None
 

@@ -26,6 +26,10 @@ class DeclarationRule(Rule):
         "    __constraints__: ClassVar[list[UniqueConstraint]] = [\n"
         "        UniqueConstraint(name='u', fields=['handle'])]",
         "class Plain(BaseModel):\n    email: str\n    __primary_key__ = ['email']",
+        "class A(PIIModel):\n    id: int\n    email: PIIStr\n"
+        "    email_lookup: Lookup = lookup_of('email', normalizer='email')\n"
+        "    __constraints__: ClassVar[list[UniqueConstraint]] = [\n"
+        "        UniqueConstraint(name='u', fields=['email_lookup'])]",
     )
     INVALID = (
         Invalid(
@@ -42,6 +46,13 @@ class DeclarationRule(Rule):
         Invalid(
             "class B(Customer):\n    __primary_key__ = ('email',)",  # inherited PII field
             ("PII003",),
+        ),
+        Invalid(  # the message names the declared lookup, A.email_lookup, to constrain instead
+            "class A(PIIModel):\n    email: PIIStr\n"
+            "    email_lookup: Lookup = lookup_of('email')\n"
+            "    __constraints__: ClassVar[list[UniqueConstraint]] = [\n"
+            "        UniqueConstraint(name='u', fields=['email'])]",
+            ("PII004",),
         ),
     )
 

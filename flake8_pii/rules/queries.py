@@ -35,6 +35,8 @@ class QueryRule(Rule):
         "sorted(rows, key=lambda r: r.id)",
         "d = {'email': 1}\nd.get('email')",
         "Customer.objects.filter(**{'id': 1})",
+        "Member.objects.filter(email_lookup__in=['ab12', 'cd34'])",  # a lookup: a keyed hash
+        "Member.objects.order_by('email_lookup')",
     )
     INVALID = (
         Invalid("Customer.objects.filter(email='a@b.c')", ("PII001",)),
@@ -46,6 +48,7 @@ class QueryRule(Rule):
         Invalid("Customer.objects.filter(Q(email='a') | Q(id=2))", ("PII001",)),
         Invalid("Customer.objects.filter(~Q(phone='1'))", ("PII001",)),
         Invalid("qs = Customer.objects.all()\nqs.filter(email='a')", ("PII001",)),
+        Invalid("Member.objects.get(email='a')", ("PII001",)),  # names Member.email_lookup
         Invalid("Customer.objects.order_by('email')", ("PII002",)),
         Invalid("Customer.objects.order_by('id', '-email')", ("PII002",)),
         Invalid("Order.objects.filter(status='x').order_by('customer__phone')", ("PII002",)),
