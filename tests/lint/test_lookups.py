@@ -353,3 +353,49 @@ def test_check_model_at_runtime_says_what_the_analyzer_says(tmp_path: Path) -> N
             email_lookup: Lookup = lookup_of("email", normalizer="email")
 
     assert [str(raised.value)] == [m for _, m in _messages(root / "app/models.py")]
+
+
+def test_lookup_column_declares_a_lookup_in_a_sqlalchemy_model(tmp_path: Path) -> None:
+    models = """\
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        from pii_guard import PIIStr
+        from pii_guard.sqlalchemy import lookup_column
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Customer(Base):
+            __tablename__ = "customers"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            email: Mapped[PIIStr]
+            email_lookup: Mapped[str | None] = lookup_column("email", normalizer="email")
+        """
+    root = write_project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/models.py": models,
+            "app/views.py": "from app.models import Customer\n\n"
+            "Customer.objects.filter(email_lookup='x')\n"
+            "Customer.objects.filter(email='x')\n",
+        },
+    )
+
+    assert _messages(root / "app/views.py") == [(4, FILTER_WITH_LOOKUP)]
+
+
+@pytest.mark.parametrize(
+    ("code", "shown"),
+    [
+        ("PII001", "filter on its lookup Customer.email_lookup instead"),
+        ("PII004", "constrain its lookup\nCustomer.email_lookup instead"),
+    ],
+)
+def test_rule_pages_quote_the_message_naming_the_lookup(code: str, shown: str) -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "rules" / f"{code}.md").read_text()
+    assert f"`{shown}`" in page
+    expected = {"PII001": FILTER_WITH_LOOKUP, "PII004": CONSTRAINT_WITH_LOOKUP}[code]
+    assert expected.endswith(shown.replace("\n", " "))
