@@ -8,25 +8,23 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
-from typing import ClassVar
+from typing import Any
 
 import pytest
 
-from pii_guard import (
-    Lookup,
-    PIIInvalidFieldUsageError,
-    PIIModel,
-    PIIStr,
-    UniqueConstraint,
-    lookup_of,
-)
+from pii_guard import PIIInvalidFieldUsageError
 from pii_guard import check_query as runtime_check_query
 from tests.lint.conftest import check_file, run_tool, write_project
 
 FILTER_WITH_LOOKUP = (
     "PII001 filter on PII field Customer.email: random-IV ciphertext never matches; "
     "filter on its lookup Customer.email_lookup instead"
+)
+EMAIL_FILTER_WITHOUT_LOOKUP = (
+    "PII001 filter on PII field Customer.email: random-IV ciphertext never matches; "
+    "filter on a lookup key such as a keyed hash instead"
 )
 FILTER_WITHOUT_LOOKUP = (
     "PII001 filter on PII field Customer.phone: random-IV ciphertext never matches; "
@@ -79,6 +77,26 @@ def _project(tmp_path: Path, models: str = MODELS) -> Path:
     return write_project(
         tmp_path,
         {"app/__init__.py": "", "app/models.py": models, "app/views.py": VIEWS},
+    )
+
+
+def _filters_on_email(tmp_path: Path, models: str) -> Path:
+    """A project of `models`, `app/fields.py` (re-exporting `lookup_of`) and `app/views.py`,
+    whose line 3 filters on the lookup `Customer.email_lookup` and line 4 on `Customer.email`."""
+    views = (
+        "from app.models import Customer\n\n"
+        "Customer.objects.filter(email_lookup='x')\n"
+        "Customer.objects.filter(email='x')\n"
+    )
+    fields = 'from pii_guard import Lookup, lookup_of\n\n__all__ = ["Lookup", "lookup_of"]\n'
+    return write_project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/fields.py": fields,
+            "app/models.py": models,
+            "app/views.py": views,
+        },
     )
 
 
@@ -139,18 +157,7 @@ def test_lookup_of_is_recognised_under_every_import_form(
         f"class Customer(PIIModel):\n    id: int\n    email: PIIStr\n"
         f"    email_lookup: Lookup = {declaration}\n"
     )
-    root = write_project(
-        tmp_path,
-        {
-            "app/__init__.py": "",
-            "app/fields.py": "from pii_guard import Lookup, lookup_of\n\n"
-            '__all__ = ["Lookup", "lookup_of"]\n',
-            "app/models.py": models,
-            "app/views.py": "from app.models import Customer\n\n"
-            "Customer.objects.filter(email_lookup='x')\n"
-            "Customer.objects.filter(email='x')\n",
-        },
-    )
+    root = _filters_on_email(tmp_path, models)
 
     assert _messages(root / "app/views.py") == [(4, FILTER_WITH_LOOKUP)]
 
@@ -169,24 +176,9 @@ def test_a_call_that_is_not_pii_guards_lookup_of_declares_no_lookup(tmp_path: Pa
             email: PIIStr
             email_lookup: str = lookup_of("email")
         """
-    root = write_project(
-        tmp_path,
-        {
-            "app/__init__.py": "",
-            "app/models.py": models,
-            "app/views.py": "from app.models import Customer\n\n"
-            "Customer.objects.filter(email='x')\n",
-        },
-    )
+    root = _filters_on_email(tmp_path, models)
 
-    assert _messages(root / "app/views.py") == [
-        (
-            3,
-            FILTER_WITH_LOOKUP.replace(
-                "its lookup Customer.email_lookup", "a lookup key such as a keyed hash"
-            ),
-        )
-    ]
+    assert _messages(root / "app/views.py") == [(4, EMAIL_FILTER_WITHOUT_LOOKUP)]
 
 
 def test_a_field_annotated_lookup_is_never_flagged_but_indexes_nothing_named(
@@ -201,22 +193,9 @@ def test_a_field_annotated_lookup_is_never_flagged_but_indexes_nothing_named(
             email: PIIStr
             email_lookup: Lookup = None
         """
-    root = write_project(
-        tmp_path,
-        {
-            "app/__init__.py": "",
-            "app/models.py": models,
-            "app/views.py": "from app.models import Customer\n\n"
-            "Customer.objects.filter(email_lookup='x')\n"
-            "Customer.objects.filter(email='x')\n",
-        },
-    )
+    root = _filters_on_email(tmp_path, models)
 
-    assert [message for _, message in _messages(root / "app/views.py")] == [
-        FILTER_WITH_LOOKUP.replace(
-            "its lookup Customer.email_lookup", "a lookup key such as a keyed hash"
-        )
-    ]
+    assert _messages(root / "app/views.py") == [(4, EMAIL_FILTER_WITHOUT_LOOKUP)]
 
 
 def test_a_lookup_declared_on_a_base_model_in_another_module(tmp_path: Path) -> None:
@@ -315,11 +294,14 @@ def test_cached_findings_are_not_served_when_the_message_texts_change(tmp_path: 
 # --- the runtime agrees --------------------------------------------------------------------------
 
 
-class Customer(PIIModel):
-    id: int
-    email: PIIStr
-    email_lookup: Lookup = lookup_of("email", normalizer="email")
-    phone: PIIStr | None = None
+UQ_EMAIL = '        UniqueConstraint(name="uq_email", fields=["email"]),\n'
+
+
+def _runtime_models(source: str) -> dict[str, Any]:
+    """The models of `source` defined by the runtime, as the application would import them."""
+    namespace: dict[str, Any] = {}
+    exec(compile(textwrap.dedent(source), "app/models.py", "exec", dont_inherit=True), namespace)
+    return namespace
 
 
 def test_check_query_at_runtime_says_what_the_analyzer_says(
@@ -327,10 +309,11 @@ def test_check_query_at_runtime_says_what_the_analyzer_says(
 ) -> None:
     root = _project(tmp_path)
     analyzer = [message for _, message in _messages(root / "app/views.py")]
+    models = _runtime_models(MODELS.replace(UQ_EMAIL, ""))
 
     with caplog.at_level(logging.WARNING, logger="pii_guard"):
         found = runtime_check_query(
-            Customer,
+            models["Customer"],
             filters={"email_lookup": "x", "email": "x", "phone": "x"},
             order_by=["email_lookup"],
         )
@@ -341,16 +324,10 @@ def test_check_query_at_runtime_says_what_the_analyzer_says(
 
 def test_check_model_at_runtime_says_what_the_analyzer_says(tmp_path: Path) -> None:
     root = _project(tmp_path)
-    with pytest.raises(PIIInvalidFieldUsageError) as raised:
+    assert UQ_EMAIL in textwrap.dedent(MODELS)
 
-        class Customer(PIIModel):  # the model of MODELS
-            __constraints__: ClassVar[list[UniqueConstraint]] = [
-                UniqueConstraint(name="uq_email_lookup", fields=["email_lookup"]),
-                UniqueConstraint(name="uq_email", fields=["email"]),
-            ]
-            id: int
-            email: PIIStr
-            email_lookup: Lookup = lookup_of("email", normalizer="email")
+    with pytest.raises(PIIInvalidFieldUsageError) as raised:
+        _runtime_models(MODELS)
 
     assert [str(raised.value)] == [m for _, m in _messages(root / "app/models.py")]
 
@@ -373,16 +350,7 @@ def test_lookup_column_declares_a_lookup_in_a_sqlalchemy_model(tmp_path: Path) -
             email: Mapped[PIIStr]
             email_lookup: Mapped[str | None] = lookup_column("email", normalizer="email")
         """
-    root = write_project(
-        tmp_path,
-        {
-            "app/__init__.py": "",
-            "app/models.py": models,
-            "app/views.py": "from app.models import Customer\n\n"
-            "Customer.objects.filter(email_lookup='x')\n"
-            "Customer.objects.filter(email='x')\n",
-        },
-    )
+    root = _filters_on_email(tmp_path, models)
 
     assert _messages(root / "app/views.py") == [(4, FILTER_WITH_LOOKUP)]
 
