@@ -35,7 +35,7 @@ def content_hash(data: bytes) -> str:
 
 
 class ProjectCache:
-    """The authenticated entries of one project's cache folder, by name (`index-v3`,
+    """The authenticated entries of one project's cache folder, by name (`index-v4`,
     `findings/<key>`)."""
 
     def __init__(self, root: Path, key: bytes) -> None:

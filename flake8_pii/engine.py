@@ -3,8 +3,8 @@
 The cheap decision comes first: a module that defines no model with PII, declares no keys and
 imports nothing that leads to a model with PII cannot have a finding, and is never parsed with
 libcst. The findings of a module that is analysed are cached, keyed on its text, the summaries of
-every project module it imports (transitively) and the settings; the cache always holds its
-unused-noqa findings (PII100), which only callers that ask for them get.
+every project module it imports (transitively), the settings and the message texts; the cache
+always holds its unused-noqa findings (PII100), which only callers that ask for them get.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import libcst as cst
 
 from flake8_pii.cache import ProjectCache, content_hash, project_cache
 from flake8_pii.deep import MAX_NESTING, deepest_nesting, on_large_stack, ran_out_of_stack
-from flake8_pii.findings import RULES, UNUSED_NOQA, Finding
+from flake8_pii.findings import RULES, UNUSED_NOQA, Finding, catalogue_digest
 from flake8_pii.index import ModelInfo, ProjectIndex
 from flake8_pii.noqa import noqa_comments, silenced_by
 from flake8_pii.positions import Locator
@@ -36,7 +36,7 @@ from flake8_pii.walk import walk
 
 # Where a report is, for the Locator: module-level statement, innermost statement, its blocks.
 Where = tuple[cst.CSTNode, cst.CSTNode | None, tuple[cst.IndentedBlock, ...]]
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 ALL_RULES: tuple[type[Rule], ...] = (QueryRule, DeclarationRule, LoggingRule)
 TOO_DEEP = "too deeply nested to analyse"
 _LIBCST_POSITION = re.compile(r"^(?:parser|tokenizer) error: (?:error at \d+:\d+: )?")
@@ -121,6 +121,7 @@ def _analyse(text: str, path: str, index: ProjectIndex, options: _Options) -> Fi
             "\x1f".join(
                 (
                     ENGINE_VERSION,
+                    catalogue_digest(),  # cached findings hold their messages
                     content_hash(text.encode("utf-8", "surrogatepass")),
                     index.dependency_digest(summary),
                     index.settings.digest(),

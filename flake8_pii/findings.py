@@ -6,6 +6,7 @@ a lint message and a runtime warning read alike.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 DOCS_BASE_URL = "https://github.com/pii-guard/pii-guard/blob/main/docs/rules"
@@ -27,6 +28,8 @@ class Rule:
     summary: str
     why: str
     template: str
+    # the text when the field has a declared lookup (part `lookup`: `Model.email_lookup`)
+    lookup_template: str | None = None
     level: str = "error"
     tags: tuple[str, ...] = ("security", "privacy")
 
@@ -35,7 +38,10 @@ class Rule:
         return f"{DOCS_BASE_URL}/{self.code}.md"
 
     def message(self, **parts: str) -> str:
-        return f"{self.code} {self.template.format(**parts)}"
+        template = self.template
+        if parts.get("lookup") and self.lookup_template is not None:
+            template = self.lookup_template
+        return f"{self.code} {template.format(**parts)}"
 
 
 RULES: dict[str, Rule] = {
@@ -52,6 +58,10 @@ RULES: dict[str, Rule] = {
             template=(
                 "filter on PII field {subject}: random-IV ciphertext never matches; "
                 "filter on a lookup key such as a keyed hash instead"
+            ),
+            lookup_template=(
+                "filter on PII field {subject}: random-IV ciphertext never matches; "
+                "filter on its lookup {lookup} instead"
             ),
         ),
         Rule(
@@ -92,6 +102,10 @@ RULES: dict[str, Rule] = {
                 "PII field {subject} in unique constraint {constraint}: ciphertext is never "
                 "equal, so uniqueness is not enforced; constrain a keyed hash of the value instead"
             ),
+            lookup_template=(
+                "PII field {subject} in unique constraint {constraint}: ciphertext is never "
+                "equal, so uniqueness is not enforced; constrain its lookup {lookup} instead"
+            ),
         ),
         Rule(
             code="PII005",
@@ -123,6 +137,16 @@ RULES: dict[str, Rule] = {
         ),
     )
 }
+
+
+def catalogue_digest() -> str:
+    """A digest of every code's message texts: cached findings carry their messages, so a
+    changed text must change the key they are cached under."""
+    texts = [
+        "\x1e".join((rule.code, rule.template, rule.lookup_template or ""))
+        for rule in RULES.values()
+    ]
+    return hashlib.blake2b("\x1f".join(texts).encode(), digest_size=16).hexdigest()
 
 
 def config_error_message(error: str) -> str:

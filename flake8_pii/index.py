@@ -26,13 +26,21 @@ from flake8_pii.project import find_root, module_name, python_file_names
 from flake8_pii.summary import ClassSummary, ModuleSummary, summarise
 from flake8_pii.words import WordSearch
 
-INDEX_ENTRY = "index-v3"
+INDEX_ENTRY = "index-v4"
 
 # A star import re-exports names without spelling them, so no trigger word shows in its text.
 _STAR_IMPORT = re.compile(rb"\bimport\s*\*")
 
 # Subscripted types whose arguments are looked into for PII types and models.
 _WRAPPERS = frozenset({"Optional", "Union", "Annotated", "Required", "NotRequired", "Final"})
+
+# A field whose default calls one of these declares a lookup (blind index) of the PII field the
+# call names: `email_lookup: Lookup = lookup_of("email", normalizer="email")`.
+LOOKUP_DECLARERS = frozenset(
+    {"pii_guard.lookup_of", "pii_guard.lookups.lookup_of", "pii_guard.sqlalchemy.lookup_column"}
+)
+# A field annotated with this type holds a lookup value: a keyed hash, never PII.
+LOOKUP_TYPES = frozenset({"pii_guard.Lookup", "pii_guard.lookups.Lookup"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,8 @@ class FieldInfo:
     pii: bool
     target: str | None  # qualified name of the referenced model
     many: bool  # the reference is a container of models
+    lookup: bool = False  # a lookup field: annotated `Lookup` or declared with `lookup_of`
+    indexes: str | None = None  # the PII field it is declared the lookup of (`lookup_of("x")`)
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,13 @@ class ModelInfo:
     @property
     def has_pii(self) -> bool:
         return any(f.pii for f in self.fields.values())
+
+    def lookup_for(self, pii_field: str) -> str | None:
+        """The lookup field declared for `pii_field` (the first, as the runtime picks), or None."""
+        for info in self.fields.values():
+            if info.indexes == pii_field:
+                return info.name
+        return None
 
 
 def _summary_of(data: bytes, filename: str, name: str, is_package: bool) -> ModuleSummary | None:
@@ -136,6 +153,8 @@ class ProjectIndex:
     def triggers(self) -> frozenset[str]:
         """Words one of which a module must contain to have anything to do with PII."""
         words = {name.rpartition(".")[2] for name in self.settings.pii_types}
+        # a module re-exporting `lookup_of` must be indexed for the models importing it from there
+        words.update(name.rpartition(".")[2] for name in LOOKUP_DECLARERS)
         words.update(name.rpartition(".")[2] for name in self.reaching_pii)
         for summary in self.modules.values():
             for local, target in summary.imports.items():
@@ -201,11 +220,16 @@ class ProjectIndex:
         return self.resolve(f"{base}.{rest}" if rest else base)
 
     def _star_binding(self, summary: ModuleSummary, name: str, _depth: int = 0) -> str | None:
-        """The class or PII type that `name` is bound to by the module's star imports; a later
-        star import rebinds what an earlier one bound."""
+        """The class, PII type or lookup declaration that `name` is bound to by the module's
+        star imports; a later star import rebinds what an earlier one bound."""
         for star in reversed(summary.star_imports):
             candidate = self.resolve(f"{star}.{name}", _depth)
-            if self.class_summary(candidate) is not None or candidate in self.settings.pii_types:
+            if (
+                self.class_summary(candidate) is not None
+                or candidate in self.settings.pii_types
+                or candidate in LOOKUP_DECLARERS
+                or candidate in LOOKUP_TYPES
+            ):
                 return candidate
         return None
 
@@ -246,12 +270,27 @@ class ProjectIndex:
             if base_model is not None:
                 inherits_model = True
                 fields.update(base_model.fields)
+        indexes = {
+            name: named
+            for name, callee, named in cls.defaults
+            if self.qualify(module, callee) in LOOKUP_DECLARERS
+        }
         for name, annotation in cls.fields:
             pii, target, many = self._annotation_facts(module, annotation)
-            fields[name] = FieldInfo(name, qualified, pii, target, many)
+            lookup = name in indexes or self._is_lookup_type(module, annotation)
+            fields[name] = FieldInfo(
+                name, qualified, pii, target, many, lookup, indexes.get(name)
+            )
         if not cls.fields and not inherits_model:
             return None
         return ModelInfo(qualified, cls.name, fields)
+
+    def _is_lookup_type(self, module: ModuleSummary, annotation: str) -> bool:
+        """Whether an annotation is the `Lookup` type (also quoted, or as `pg.Lookup`)."""
+        dotted = annotation.strip().strip("'\"").strip()
+        if not dotted.replace(".", "").replace("_", "").isalnum():
+            return False
+        return self.qualify(module, dotted) in LOOKUP_TYPES
 
     def _is_model(self, qualified: str, _seen: frozenset[str] = frozenset()) -> bool:
         """Whether a class is a model, answered without building it: models that refer to each

@@ -9,11 +9,14 @@ from flake8_pii.index import ModelInfo
 ModelLookup = Callable[[str], ModelInfo | None]
 
 
-def pii_in_path(model: ModelInfo, path: str, lookup: ModelLookup) -> str | None:
-    """`Model.field` of the PII field the path reaches, or None when it reaches none.
+def pii_field_in_path(
+    model: ModelInfo, path: str, lookup: ModelLookup
+) -> tuple[ModelInfo, str] | None:
+    """(the model holding it, the field) of the PII field the path reaches, or None.
 
     Walks `__`-separated parts through FK fields; the first part that is not a field ends the
-    path (it is a lookup suffix such as `iexact`, or something the index does not know).
+    path (it is a lookup suffix such as `iexact`, or something the index does not know). A
+    lookup field (`email_lookup`) is a keyed hash, not PII: a path to it reaches none.
     """
     current = model
     parts = path.lstrip("-+").split("__")
@@ -25,7 +28,7 @@ def pii_in_path(model: ModelInfo, path: str, lookup: ModelLookup) -> str | None:
             # `isnull` works on ciphertext: None stays None when values are encrypted
             if parts[position + 1 :] == ["isnull"]:
                 return None
-            return f"{current.name}.{part}"
+            return current, part
         if info.target is None:
             return None
         target = lookup(info.target)

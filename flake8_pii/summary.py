@@ -19,13 +19,27 @@ class ClassSummary:
     bases: tuple[str, ...]
     # field name -> annotation source, in declaration order; ClassVar annotations left out
     fields: tuple[tuple[str, str], ...]
+    # (field name, callee source, field named by the call) for each field whose default is a
+    # call naming a field by a string: `email_lookup: Lookup = lookup_of("email")` gives
+    # ("email_lookup", "lookup_of", "email"); the index decides which callees declare lookups
+    defaults: tuple[tuple[str, str, str], ...] = ()
 
     def to_json(self) -> list[Any]:
-        return [self.name, list(self.bases), [list(pair) for pair in self.fields]]
+        return [
+            self.name,
+            list(self.bases),
+            [list(pair) for pair in self.fields],
+            [list(triple) for triple in self.defaults],
+        ]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> ClassSummary:
-        return cls(data[0], tuple(data[1]), tuple((f, a) for f, a in data[2]))
+        return cls(
+            data[0],
+            tuple(data[1]),
+            tuple((f, a) for f, a in data[2]),
+            tuple((f, c, n) for f, c, n in data[3]),
+        )
 
 
 @dataclass(frozen=True)
@@ -118,8 +132,24 @@ def _is_classvar(annotation: ast.expr) -> bool:
     return isinstance(target, ast.Attribute) and target.attr == "ClassVar"
 
 
+def _field_named_by_call(value: ast.expr | None) -> tuple[str, str] | None:
+    """(callee source, field name) for a default such as `lookup_of("email", ...)` or
+    `pg.lookup_of(field="email")`: a call of a dotted name whose first argument (or `field=`)
+    is a string."""
+    if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name | ast.Attribute):
+        return None
+    named: ast.expr | None = value.args[0] if value.args else None
+    for keyword in value.keywords:
+        if keyword.arg == "field":
+            named = keyword.value
+    if isinstance(named, ast.Constant) and isinstance(named.value, str):
+        return ast.unparse(value.func), named.value
+    return None
+
+
 def summarise_class(node: ast.ClassDef) -> tuple[ClassSummary, bool]:
     fields: list[tuple[str, str]] = []
+    defaults: list[tuple[str, str, str]] = []
     declares_keys = False
     for statement in node.body:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
@@ -128,12 +158,15 @@ def summarise_class(node: ast.ClassDef) -> tuple[ClassSummary, bool]:
                 declares_keys = True
             if not _is_classvar(statement.annotation) and not name.startswith("__"):
                 fields.append((name, ast.unparse(statement.annotation)))
+                call = _field_named_by_call(statement.value)
+                if call is not None:
+                    defaults.append((name, *call))
         elif isinstance(statement, ast.Assign):
             for target in statement.targets:
                 if isinstance(target, ast.Name) and target.id in KEY_DECLARATIONS:
                     declares_keys = True
     bases = tuple(ast.unparse(base) for base in node.bases)
-    return ClassSummary(node.name, bases, tuple(fields)), declares_keys
+    return ClassSummary(node.name, bases, tuple(fields), tuple(defaults)), declares_keys
 
 
 def summarise(tree: ast.Module, module: str, is_package: bool) -> ModuleSummary:

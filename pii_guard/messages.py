@@ -26,6 +26,24 @@ TEMPLATES: dict[str, str] = {
 }
 
 
-def message(code: str, **parts: str) -> str:
-    """`CODE text`, exactly as the analyzer reports it."""
-    return f"{code} {TEMPLATES[code].format(**parts)}"
+# The texts for a PII field with a declared lookup (`lookup` is `Model.field_lookup`): the fix
+# is then known, so the message names it.
+LOOKUP_TEMPLATES: dict[str, str] = {
+    "PII001": (
+        "filter on PII field {subject}: random-IV ciphertext never matches; "
+        "filter on its lookup {lookup} instead"
+    ),
+    "PII004": (
+        "PII field {subject} in unique constraint {constraint}: ciphertext is never "
+        "equal, so uniqueness is not enforced; constrain its lookup {lookup} instead"
+    ),
+}
+
+
+def message(code: str, **parts: str | None) -> str:
+    """`CODE text`, exactly as the analyzer reports it; with a `lookup` part (the declared
+    lookup of the field, `Model.email_lookup`) the text names it as the fix."""
+    template = TEMPLATES[code]
+    if parts.get("lookup") and code in LOOKUP_TEMPLATES:
+        template = LOOKUP_TEMPLATES[code]
+    return f"{code} {template.format(**parts)}"

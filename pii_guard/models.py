@@ -25,7 +25,7 @@ from pii_guard.annotations import (
 )
 from pii_guard.errors import PIIInvalidFieldUsageError
 from pii_guard.hidden_input import validate_hiding_input, without_input
-from pii_guard.lookups import lookup_problems
+from pii_guard.lookups import lookup_field_of, lookup_problems
 from pii_guard.messages import message
 from pii_guard.types import EncryptedStr, PIIMarker
 
@@ -100,7 +100,12 @@ def check_model(model: type[BaseModel]) -> type[BaseModel]:
             if constrained in pii:
                 problems.append(
                     message(
-                        "PII004", subject=f"{name}.{constrained}", constraint=constraint_name
+                        "PII004",
+                        subject=f"{name}.{constrained}",
+                        constraint=constraint_name,
+                        lookup=f"{name}.{lookup}"
+                        if (lookup := lookup_field_of(model, constrained))
+                        else None,
                     )
                 )
     if problems:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pii_guard import PIIModel, PIIStr, UniqueConstraint
+from pii_guard import Lookup, PIIModel, PIIStr, UniqueConstraint, lookup_of
 
 
 class Customer(PIIModel):
     __primary_key__: ClassVar[list[str]] = ["id"]
     __constraints__: ClassVar[list[UniqueConstraint]] = [
-        # Right: uniqueness on a keyed hash of the address, not on the address.
+        # Right: uniqueness on the address's lookup (a keyed hash), not on the address.
         UniqueConstraint(name="uq_customer_email", fields=["email_lookup"]),
     ]
 
     id: int
     email: PIIStr
-    email_lookup: str
+    email_lookup: Lookup = lookup_of("email", normalizer="email")
     phone: PIIStr | None = None
     display_name: str = ""
 

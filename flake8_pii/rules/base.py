@@ -51,8 +51,9 @@ class Rule:
 
     `VALID` lists code that must not be reported, `INVALID` code that must; together they
     document the rule and are run as its tests. Examples import from `models`, a fixture
-    module that defines `Customer` (PII: email, phone), `Address` (PII: street; FK customer)
-    and `Order` (no PII; FK customer, FK address).
+    module that defines `Customer` (PII: email, phone), `Address` (PII: street; FK customer),
+    `Order` (no PII; FK customer, FK address) and `Member` (PII: email, with its declared
+    lookup `email_lookup`).
     """
 
     codes: ClassVar[tuple[str, ...]] = ()

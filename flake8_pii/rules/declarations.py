@@ -26,6 +26,10 @@ class DeclarationRule(Rule):
         "    __constraints__: ClassVar[list[UniqueConstraint]] = [\n"
         "        UniqueConstraint(name='u', fields=['handle'])]",
         "class Plain(BaseModel):\n    email: str\n    __primary_key__ = ['email']",
+        "class A(PIIModel):\n    id: int\n    email: PIIStr\n"
+        "    email_lookup: Lookup = lookup_of('email', normalizer='email')\n"
+        "    __constraints__: ClassVar[list[UniqueConstraint]] = [\n"
+        "        UniqueConstraint(name='u', fields=['email_lookup'])]",
     )
     INVALID = (
         Invalid(
@@ -43,6 +47,13 @@ class DeclarationRule(Rule):
             "class B(Customer):\n    __primary_key__ = ('email',)",  # inherited PII field
             ("PII003",),
         ),
+        Invalid(  # the message names the declared lookup, A.email_lookup, to constrain instead
+            "class A(PIIModel):\n    email: PIIStr\n"
+            "    email_lookup: Lookup = lookup_of('email')\n"
+            "    __constraints__: ClassVar[list[UniqueConstraint]] = [\n"
+            "        UniqueConstraint(name='u', fields=['email'])]",
+            ("PII004",),
+        ),
     )
 
     def visit_class(self, node: cst.ClassDef, model: ModelInfo | None, context: Context) -> None:
@@ -59,12 +70,14 @@ class DeclarationRule(Rule):
                 for constraint, fields in _unique_constraints(value):
                     for string, field in _strings(fields):
                         if _is_pii(model, field):
+                            lookup = model.lookup_for(field)
                             context.report(
                                 string,
                                 "PII004",
                                 statement=line,
                                 subject=f"{model.name}.{field}",
                                 constraint=constraint,
+                                **({"lookup": f"{model.name}.{lookup}"} if lookup else {}),
                             )
 
 

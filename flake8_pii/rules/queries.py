@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from flake8_pii.index import ModelInfo
-from flake8_pii.paths import pii_in_path
+from flake8_pii.paths import pii_field_in_path
 from flake8_pii.resolve import ModelClass, Query, last_name
 from flake8_pii.rules.base import Context, Invalid, Rule
 
@@ -35,6 +35,8 @@ class QueryRule(Rule):
         "sorted(rows, key=lambda r: r.id)",
         "d = {'email': 1}\nd.get('email')",
         "Customer.objects.filter(**{'id': 1})",
+        "Member.objects.filter(email_lookup__in=['ab12', 'cd34'])",  # a lookup: a keyed hash
+        "Member.objects.order_by('email_lookup')",
     )
     INVALID = (
         Invalid("Customer.objects.filter(email='a@b.c')", ("PII001",)),
@@ -46,6 +48,7 @@ class QueryRule(Rule):
         Invalid("Customer.objects.filter(Q(email='a') | Q(id=2))", ("PII001",)),
         Invalid("Customer.objects.filter(~Q(phone='1'))", ("PII001",)),
         Invalid("qs = Customer.objects.all()\nqs.filter(email='a')", ("PII001",)),
+        Invalid("Member.objects.get(email='a')", ("PII001",)),  # names Member.email_lookup
         Invalid("Customer.objects.order_by('email')", ("PII002",)),
         Invalid("Customer.objects.order_by('id', '-email')", ("PII002",)),
         Invalid("Order.objects.filter(status='x').order_by('customer__phone')", ("PII002",)),
@@ -82,9 +85,15 @@ class QueryRule(Rule):
     def _check(
         self, model: ModelInfo, node: cst.CSTNode, path: str, code: str, context: Context
     ) -> None:
-        subject = pii_in_path(model, path, context.resolver.model_named)
-        if subject is not None:
-            context.report(node, code, subject=subject)
+        reached = pii_field_in_path(model, path, context.resolver.model_named)
+        if reached is None:
+            return
+        owner, field = reached
+        parts = {"subject": f"{owner.name}.{field}"}
+        lookup = owner.lookup_for(field) if code == "PII001" else None
+        if lookup is not None:
+            parts["lookup"] = f"{owner.name}.{lookup}"
+        context.report(node, code, None, **parts)
 
 
 def _lookups(call: cst.Call, context: Context) -> Iterator[tuple[cst.CSTNode, str]]:

@@ -13,7 +13,7 @@ MODELS = """\
 from typing import ClassVar, Optional
 
 from pydantic import BaseModel
-from pii_guard import PIIModel, PIIStr, UniqueConstraint
+from pii_guard import Lookup, PIIModel, PIIStr, UniqueConstraint, lookup_of
 
 
 class Customer(PIIModel):
@@ -39,6 +39,12 @@ class Order(BaseModel):
 class Plain(BaseModel):
     id: int
     email: str
+
+
+class Member(PIIModel):
+    id: int
+    email: PIIStr
+    email_lookup: Lookup = lookup_of("email", normalizer="email")
 """
 
 HEADER = """\
@@ -50,9 +56,9 @@ import loguru
 import structlog
 from django.db.models import Q, QuerySet
 from pydantic import BaseModel
-from pii_guard import PIIModel, PIIStr, UniqueConstraint
+from pii_guard import Lookup, PIIModel, PIIStr, UniqueConstraint, lookup_of
 
-from models import Address, Customer, Order, Plain
+from models import Address, Customer, Member, Order, Plain
 
 logger = logging.getLogger(__name__)
 

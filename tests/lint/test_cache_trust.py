@@ -22,6 +22,7 @@ import pytest
 
 from flake8_pii.cache import CACHE_DIR, ProjectCache
 from flake8_pii.cache_key import KEY_DIR_VARIABLE, KEY_FILE
+from flake8_pii.index import INDEX_ENTRY
 from tests.lint.conftest import (
     CUSTOMER_MODELS,
     FILTER_ON_EMAIL,
@@ -31,7 +32,7 @@ from tests.lint.conftest import (
 )
 
 NO_FINDINGS: dict[str, Any] = {"findings": []}
-INDEX = "index-v3"
+INDEX = INDEX_ENTRY
 
 
 def _shop(root: Path, models: str = CUSTOMER_MODELS) -> Path:

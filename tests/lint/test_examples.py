@@ -38,6 +38,16 @@ def test_check_reports_every_marked_mistake_and_nothing_else() -> None:
     assert _reported(result.stdout) == marked
 
 
+def test_the_quick_start_shows_the_message_naming_the_shops_lookup() -> None:
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"^(examples/shop/\S+: PII\d{3} .*)$", readme, re.M)
+    assert len(shown) == 1 and "filter on its lookup Customer.email_lookup instead" in shown[0]
+    result = run_tool(
+        "pii-guard", "check", "--exit-zero", "--no-cache", "examples/", cwd=REPOSITORY
+    )
+    assert shown[0] in result.stdout.splitlines()
+
+
 def test_flake8_reports_the_same_as_check_on_the_examples() -> None:
     flake8 = run_tool("flake8", "--select", "PII", "-j", "2", "examples/", cwd=REPOSITORY)
     assert flake8.returncode == 1, flake8.stderr

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
+from pydantic import BaseModel
 
-from pii_guard import PIIQueryError, check_query
+from pii_guard import Lookup, PIIModel, PIIQueryError, PIIStr, check_query, lookup_of
 from tests.runtime.models import Customer, Order
 
 
@@ -82,3 +83,67 @@ def test_strict_mode_raises_instead_of_warning(caplog: pytest.LogCaptureFixture)
 
 def test_strict_mode_lets_good_queries_through() -> None:
     assert check_query(Customer, filters={"country": "NL"}, strict=True) == []
+
+
+# --- declared lookups ---------------------------------------------------------------------------
+
+
+class Member(PIIModel):
+    member_id: int
+    email: PIIStr
+    email_lookup: Lookup = lookup_of("email", normalizer="email")
+    phone: PIIStr | None = None
+
+
+class Subscription(BaseModel):
+    subscription_id: int
+    member: Member
+
+
+def test_filters_and_ordering_on_a_lookup_field_pass_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="pii_guard"):
+        found = check_query(
+            Member,
+            filters={"email_lookup": "ab12", "email_lookup__in": ["ab12", "cd34"]},
+            exclude=["email_lookup__isnull"],
+            order_by=["-email_lookup"],
+            strict=True,
+        )
+
+    assert found == []
+    assert caplog.messages == []
+
+
+def test_a_filter_on_a_field_with_a_lookup_names_the_lookup(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="pii_guard"):
+        found = check_query(Member, filters={"email": "ann@example.com", "phone": "1"})
+
+    assert found == ["email", "phone"]
+    assert caplog.messages == [
+        "PII001 filter on PII field Member.email: random-IV ciphertext never matches; "
+        "filter on its lookup Member.email_lookup instead",
+        # no lookup declared for the phone: the general advice
+        "PII001 filter on PII field Member.phone: random-IV ciphertext never matches; "
+        "filter on a lookup key such as a keyed hash instead",
+    ]
+
+
+def test_the_lookup_named_for_an_fk_path_is_a_path_too() -> None:
+    with pytest.raises(PIIQueryError) as error:
+        check_query(Subscription, filters={"member__email__iexact": "x"}, strict=True)
+
+    assert str(error.value) == (
+        "PII001 filter on PII field Subscription.member__email__iexact: random-IV ciphertext "
+        "never matches; filter on its lookup Subscription.member__email_lookup instead"
+    )
+    assert check_query(Subscription, filters={"member__email_lookup": "x"}) == []
+
+
+def test_ordering_by_a_field_with_a_lookup_does_not_suggest_it() -> None:
+    # a keyed hash sorts as randomly as ciphertext: the lookup is no fix for ordering
+    with pytest.raises(PIIQueryError, match="order by a non-PII field instead"):
+        check_query(Member, order_by=["email"], strict=True)
