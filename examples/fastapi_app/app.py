@@ -10,17 +10,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pii_guard import get_cryptor
+from pii_guard import get_cryptor, lookup_values
 from pii_guard.sqlalchemy import decrypt
 
 from .database import get_session, make_engine
-from .lookup import email_lookup
 from .models import Base, User
 from .redaction import hide_query_strings_in_access_log, validation_error_answer
 from .schemas import MAX_EMAIL_LENGTH, Registration, UserOut
@@ -39,13 +38,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         get_cryptor()  # a missing or wrong PII_GUARD_* setting stops the start, not a request
+        lookup_values(User, "email", "")  # so do missing index keys (they unwrap once, here)
         Base.metadata.create_all(engine)  # an example; a real app runs its migrations
         yield
         engine.dispose()
 
     app = FastAPI(title="pii-guard FastAPI example", lifespan=lifespan)
     app.state.engine = engine
-    app.state.lookup_key = settings.lookup_key
     app.add_exception_handler(RequestValidationError, validation_error_answer)
     hide_query_strings_in_access_log()
     app.include_router(_routes())
@@ -57,16 +56,15 @@ def _routes() -> APIRouter:
 
     @router.post("/users", status_code=201)
     def register(
-        registration: Registration, session: SessionDependency, request: Request
+        registration: Registration, session: SessionDependency
     ) -> UserOut:
-        lookup = email_lookup(registration.email, request.app.state.lookup_key)
-        user = User(email=registration.email, phone=registration.phone, email_lookup=lookup)
+        user = User(email=registration.email, phone=registration.phone)
         session.add(user)
         try:
-            session.commit()  # the flush encrypts email and phone in one cryptor call
+            session.commit()  # the flush encrypts email and phone and fills email_lookup
         except IntegrityError:
             session.rollback()
-            if _find(session, lookup) is None:
+            if _find(session, registration.email) is None:
                 raise  # another constraint failed; the engine hides the statement's parameters
             raise HTTPException(409, "this e-mail address is already registered") from None
         logger.info("registered user %d", user.id)
@@ -86,9 +84,8 @@ def _routes() -> APIRouter:
     def find_by_email(
         email: Annotated[str, Query(max_length=MAX_EMAIL_LENGTH)],
         session: SessionDependency,
-        request: Request,
     ) -> UserOut:
-        user = _find(session, email_lookup(email, request.app.state.lookup_key))
+        user = _find(session, email)
         if user is None:
             raise HTTPException(404, "no user has this e-mail address")
         [plain] = decrypt([user])
@@ -97,8 +94,10 @@ def _routes() -> APIRouter:
     return router
 
 
-def _find(session: Session, lookup: str) -> User | None:
-    return session.scalars(select(User).where(User.email_lookup == lookup)).one_or_none()
+def _find(session: Session, email: str) -> User | None:
+    # One value per index key version: rows written before a key rotation are found too.
+    candidates = lookup_values(User, "email", email)
+    return session.scalars(select(User).where(User.email_lookup.in_(candidates))).one_or_none()
 
 
 def _answer(user: User, plain: dict[str, str | None]) -> UserOut:

@@ -1,14 +1,12 @@
-"""The stored user: e-mail and phone are PII columns, found through the e-mail lookup column."""
+"""The stored user: e-mail and phone are PII columns, found through the e-mail's blind index."""
 
 from __future__ import annotations
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-import pii_guard.sqlalchemy  # noqa: F401 - maps PII columns, encrypts at flush
 from pii_guard import PIIStr
-
-from .lookup import LOOKUP_LENGTH
+from pii_guard.sqlalchemy import lookup_column  # maps PII columns, encrypts at flush
 
 
 class Base(DeclarativeBase):
@@ -23,4 +21,5 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[PIIStr]
     phone: Mapped[PIIStr | None]
-    email_lookup: Mapped[str] = mapped_column(String(LOOKUP_LENGTH))
+    # The blind index of the e-mail address, filled in the flush that encrypts it.
+    email_lookup: Mapped[str | None] = lookup_column("email", normalizer="email")

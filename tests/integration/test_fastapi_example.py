@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
 import re
-import secrets
 import sqlite3
+import subprocess
 import sys
 import urllib.error
 import urllib.parse
@@ -70,9 +69,16 @@ def running_example(folder: Path) -> Iterator[Example]:
         PYTHONUNBUFFERED="1",
         PII_GUARD_CRYPTO_SERVICE="local",
         PII_GUARD_LOCAL_KEY=LocalKeyCryptor.generate_key(),
-        EXAMPLE_LOOKUP_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         EXAMPLE_DATABASE_URL=f"sqlite:///{example.database}",
     )
+    # The index keyring, made as the example's README says: `pii-guard keys new`.
+    env["PII_GUARD_INDEX_KEYS"] = subprocess.run(
+        [str(Path(sys.executable).with_name("pii-guard")), "keys", "new"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "fastapi_app.app:create_app",
         "--app-dir", str(EXAMPLES), "--host", "127.0.0.1", "--port", str(port),
@@ -118,7 +124,7 @@ def test_the_database_and_the_server_log_hold_no_plaintext(tmp_path: Path) -> No
     assert len(rows) == 5
     for _id, email, phone, lookup in rows:
         assert email.startswith("#01#") and phone.startswith("#01#")
-        assert re.fullmatch(r"[0-9a-f]{64}", lookup)
+        assert re.fullmatch(r"v1:[A-Za-z0-9_-]+", lookup)  # a blind index, version 1
     assert MARK not in repr(rows)
     assert MARK.encode() not in example.database.read_bytes()
     log = example.log_path.read_text()
