@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from pii_guard.binding import declaring_class
 from pii_guard.config import get_cryptor
 from pii_guard.cryptors.base import Cryptor
-from pii_guard.errors import FORGET_SECRETS, PIIUsageError
+from pii_guard.errors import FORGET_SECRETS, PIIEncryptionError, PIIUsageError
 from pii_guard.indexkeys import IndexKeys, index_keys, lookup_text
 from pii_guard.lookups import LookupSpec, declared_lookups
 from pii_guard.types import EncryptedStr
@@ -119,12 +119,15 @@ class LookupWriter:
                 keys.field_key(keys.newest, lookup.binding),
                 keys.newest,
             )
-        return lookup_text(
-            plan[0], plan[1], lookup.spec.normalize(str.__str__(value)), lookup.spec.bits
-        )
+        return lookup_text(plan[0], plan[1], _normalized(lookup, value), lookup.spec.bits)
 
     def fill(
-        self, obj: Any, lookups: tuple[BoundLookup, ...], source: Any = None
+        self,
+        obj: Any,
+        lookups: tuple[BoundLookup, ...],
+        source: Any = None,
+        *,
+        check_kept: bool = True,
     ) -> dict[str, str | None]:
         """The lookups to write for `obj`, read from `source` (default: `obj` itself): a
         stored value that was not decrypted keeps the lookup `obj` already has."""
@@ -133,9 +136,42 @@ class LookupWriter:
         for lookup in lookups:
             value = getattr(read, lookup.field, None)
             if isinstance(value, EncryptedStr):
+                # Kept as stored: so must its lookup be, as it was loaded with it.
+                if source is None and check_kept:
+                    check_unchanged_lookup(obj, lookup, value)
                 continue
             answers[lookup.lookup] = self.value(lookup, value, type(obj).__name__)
         return answers
+
+
+# The lookup each stored value was loaded with (by value: copies of one ciphertext share it).
+_loaded_lookups: weakref.WeakKeyDictionary[EncryptedStr, str | None] = weakref.WeakKeyDictionary()
+
+
+def remember_loaded_lookups(obj: Any) -> None:
+    """Record, for each stored PII value of a freshly loaded `obj`, the lookup stored with it."""
+    for lookup in bound_lookups(type(obj)):
+        value = getattr(obj, lookup.field, None)
+        if isinstance(value, EncryptedStr):
+            _loaded_lookups[value] = getattr(obj, lookup.lookup, None)
+
+
+def check_unchanged_lookup(obj: Any, lookup: BoundLookup, value: EncryptedStr) -> None:
+    """Raise unless the lookup of a stored, unchanged value is the one it was loaded with."""
+    current = getattr(obj, lookup.lookup, None)
+    loaded: object
+    try:
+        loaded = _loaded_lookups[value]
+    except (KeyError, TypeError):
+        loaded = current if current is None else _NOT_LOADED
+    if current != loaded:
+        raise PIIEncryptionError(
+            f"{type(obj).__name__}.{lookup.lookup} is not the lookup {lookup.binding} was "
+            f"loaded with: a lookup is computed from its field; assign {lookup.field} to change it"
+        )
+
+
+_NOT_LOADED = object()
 
 
 def find_lookup(model: type, field: str) -> BoundLookup:
@@ -159,15 +195,36 @@ def lookup_values(
             f"lookup_values({model.__name__}, {field!r}, ...) takes the plaintext to find (a "
             f"str), not a {type(value).__name__}; rows without a value: filter on IS NULL"
         )
-    with FORGET_SECRETS:
-        keys = index_keys(cryptor if cryptor is not None else get_cryptor())
-        normalized = lookup.spec.normalize(str.__str__(value))
-        return [
-            lookup_text(
-                keys.field_key(version, lookup.binding), version, normalized, lookup.spec.bits
-            )
-            for version in keys.versions
-        ]
+    with FORGET_SECRETS:  # the frame below holds the keys and the value
+        return _lookup_values(lookup, value, cryptor if cryptor is not None else get_cryptor())
+
+
+def _lookup_values(lookup: BoundLookup, value: str, cryptor: Cryptor) -> list[str]:
+    keys = index_keys(cryptor)
+    normalized = _normalized(lookup, value)
+    return [
+        lookup_text(keys.field_key(version, lookup.binding), version, normalized, lookup.spec.bits)
+        for version in keys.versions
+    ]
+
+
+def _normalized(lookup: BoundLookup, value: str) -> str:
+    """The text a lookup hashes; errors name the field, never the value."""
+    normalized = lookup.spec.normalize(str.__str__(value))
+    if not isinstance(normalized, str):
+        raise PIIUsageError(
+            f"the normalizer of {lookup.binding}'s lookup returned a "
+            f"{type(normalized).__name__}, not a str"
+        )
+    if not normalized.isascii():
+        try:
+            normalized.encode("utf-8")
+        except UnicodeEncodeError:
+            raise PIIEncryptionError(
+                f"a value of {lookup.binding} cannot be indexed: it holds characters that are "
+                "not valid in UTF-8 (lone surrogates)"
+            ) from None
+    return normalized
 
 
 def fill_lookups(obj: Any, *, cryptor: Cryptor | None = None) -> Any:

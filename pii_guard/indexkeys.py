@@ -73,7 +73,7 @@ class Keyring:
         )
         try:
             data: Any = json.loads(text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, numbers too long, nested too deep
             raise PIIConfigurationError(shape) from None
         if not isinstance(data, list):
             raise PIIConfigurationError(shape)
@@ -82,8 +82,14 @@ class Keyring:
             if not isinstance(entry, dict) or set(entry) != {"version", "wrapped"}:
                 raise PIIConfigurationError(shape)
             version, wrapped = entry["version"], entry["wrapped"]
-            if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-                raise PIIConfigurationError(f"{source}: versions are whole numbers from 1")
+            if (
+                isinstance(version, bool)
+                or not isinstance(version, int)
+                or not 1 <= version <= MAX_VERSION
+            ):
+                raise PIIConfigurationError(
+                    f"{source}: versions are whole numbers from 1 to {MAX_VERSION}"
+                )
             if version in versions:
                 raise PIIConfigurationError(f"{source}: version {version} is listed twice")
             try:
@@ -96,6 +102,7 @@ class Keyring:
 
 
 EMPTY_KEYRING = Keyring(())
+MAX_VERSION = 2**31 - 1  # a stored lookup stays within its column
 
 _parsed: dict[str, Keyring] = {}
 
@@ -184,15 +191,22 @@ _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 _unwrapped: weakref.WeakKeyDictionary[Any, dict[bytes, bytes]] = weakref.WeakKeyDictionary()
-_index_keys: weakref.WeakKeyDictionary[Any, tuple[Keyring, IndexKeys]] = weakref.WeakKeyDictionary()
+_unwrapped_keyrings: weakref.WeakKeyDictionary[Any, tuple[Keyring, IndexKeys]] = (
+    weakref.WeakKeyDictionary()
+)
 _lock = threading.Lock()
 
 
 def index_keys(cryptor: Cryptor, keyring: Keyring | None = None) -> IndexKeys:
     """The unwrapped index keys of `keyring` (default: the configured one) under `cryptor`:
     each version is unwrapped once per process and cryptor."""
+    with FORGET_SECRETS:  # a failed unwrap leaves no key already unwrapped in the frames below
+        return _index_keys(cryptor, keyring)
+
+
+def _index_keys(cryptor: Cryptor, keyring: Keyring | None) -> IndexKeys:
     chosen = keyring if keyring is not None else configured_keyring()
-    cached = _index_keys.get(cryptor)
+    cached = _unwrapped_keyrings.get(cryptor)
     if cached is not None and cached[0] is chosen:
         return cached[1]
     if not chosen.versions:
@@ -201,7 +215,7 @@ def index_keys(cryptor: Cryptor, keyring: Keyring | None = None) -> IndexKeys:
             "PII_GUARD_INDEX_KEYS (or PII_GUARD_INDEX_KEYS_FILE) to the keyring that "
             "`pii-guard keys new` prints"
         )
-    with _lock, FORGET_SECRETS:
+    with _lock:
         known = _unwrapped.setdefault(cryptor, {})
         keys = {}
         for version, wrapped in chosen.versions:
@@ -216,7 +230,7 @@ def index_keys(cryptor: Cryptor, keyring: Keyring | None = None) -> IndexKeys:
                 known[wrapped] = key
             keys[version] = key
         found = IndexKeys(keys, chosen.newest)
-        _index_keys[cryptor] = (chosen, found)
+        _unwrapped_keyrings[cryptor] = (chosen, found)
         return found
 
 

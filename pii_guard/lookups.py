@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import unicodedata
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, ValidatorFunctionWrapHandler, WrapValidator
 
 from pii_guard.errors import PIIUsageError
+from pii_guard.types import STORED_KEY
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,20 @@ class LookupMarker:
         return "LookupMarker()"
 
 
-Lookup = Annotated[str | None, LookupMarker()]
+def _refuse_given_lookups(
+    value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+) -> Any:
+    # A lookup is derived from its PII field when saving, never taken from input: one given
+    # by a user could make their row match a search for someone else's value.
+    context = info.context
+    if value is None or (isinstance(context, Mapping) and context.get(STORED_KEY)):
+        return handler(value)
+    raise ValueError(
+        "a lookup field is computed from its PII field when the row is saved; leave it unset"
+    )
+
+
+Lookup = Annotated[str | None, LookupMarker(), WrapValidator(_refuse_given_lookups)]
 """The type of a lookup field: the stored lookup value (computed when saving; None before)."""
 
 
@@ -39,16 +53,25 @@ def _exact(value: str) -> str:
 
 
 def _email(value: str) -> str:
-    return unicodedata.normalize("NFC", value).strip().casefold()
+    # Unicode's caseless identifier match: compatibility forms (fullwidth letters) and
+    # composed or decomposed accents all give one text, so look-alike spellings collide.
+    folded = unicodedata.normalize("NFKD", value.strip()).casefold()
+    return unicodedata.normalize("NFKC", folded)
 
 
 def _digits(value: str) -> str:
-    return "".join(character for character in value if character.isdigit())
+    # Any script's decimal digits as ASCII ones; superscripts and other non-decimal "digits"
+    # are dropped.
+    return "".join(
+        str(digit)
+        for digit in (unicodedata.decimal(character, None) for character in value)
+        if digit is not None
+    )
 
 
 NORMALIZERS: dict[str, Callable[[str], str]] = {
     "exact": _exact,
-    "email": _email,  # trimmed, NFC, case-folded
+    "email": _email,  # trimmed, compatibility-normalised, case-folded
     "digits": _digits,  # phone numbers: digits only
 }
 

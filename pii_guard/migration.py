@@ -48,6 +48,7 @@ from pii_guard.sqlalchemy import (
     CRYPTOR_KEY,
     _attributes,
     decrypt,
+    set_recomputed_lookup,
 )
 
 Command = Literal["migrate", "rewrap", "reindex"]
@@ -177,7 +178,7 @@ def _reindex_batch(
             values += len(changed)
             if not options.dry_run:
                 for name, text in changed.items():
-                    setattr(obj, name, text)
+                    set_recomputed_lookup(obj, name, text)
     return rows, values
 
 

@@ -430,11 +430,13 @@ def _encrypt_pending(session: Session) -> None:
         state = obj.__dict__
         declared = bound_lookups(type(obj))
         if declared:
+            _refuse_lookups_set_directly(obj, declared)
             # Only values present in the object: an expired attribute is not None.
             present = tuple(lookup for lookup in declared if lookup.field in state)
             if present:
                 writer = writer if writer is not None else LookupWriter(cryptor)
-                lookups.append((obj, writer.fill(obj, present)))
+                # Kept values' lookups were checked above, by attribute history.
+                lookups.append((obj, writer.fill(obj, present, check_kept=False)))
         for key, owner in _attributes(type(obj)):
             value = state.get(key)
             if value is None:
@@ -471,6 +473,34 @@ def _encrypt_pending(session: Session) -> None:
             origin = origins[context] = StoredOrigin(True, context, token)
         setattr(obj, key, stored_value(wire, origin))
     _write_lookups(lookups)
+
+
+# Lookups that pii_guard itself recomputed from decrypted values (reindex), by object.
+_recomputed: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()
+
+
+def set_recomputed_lookup(obj: object, name: str, text: str | None) -> None:
+    """Set lookup attribute `name` of a loaded object to a value computed from its decrypted
+    PII value (what `pii-guard reindex` does); the next flush writes it."""
+    setattr(obj, name, text)
+    _recomputed.setdefault(obj, set()).add(name)
+
+
+def _refuse_lookups_set_directly(obj: object, declared: tuple[BoundLookup, ...]) -> None:
+    """A lookup changes only with its PII value: one set by itself (by a user, or copied from
+    another row) would make this row match searches for another value."""
+    attributes = inspect(obj).attrs
+    recomputed = _recomputed.pop(obj, set())
+    for lookup in declared:
+        if lookup.lookup in recomputed:
+            continue
+        value = obj.__dict__.get(lookup.field)
+        derived = type(value) is str or (value is None and lookup.field in obj.__dict__)
+        if not derived and attributes[lookup.lookup].history.has_changes():
+            raise PIIEncryptionError(
+                f"{type(obj).__name__}.{lookup.lookup} was set while {lookup.field} was not: a "
+                f"lookup is computed from its field when saving; assign {lookup.field} instead"
+            )
 
 
 def _write_lookups(lookups: list[tuple[object, dict[str, str | None]]]) -> None:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel, ValidationError
 
 from pii_guard.binding import ContextFunction, ValueSite, binding_for, field_context
-from pii_guard.blindindex import LookupWriter, bound_lookups
+from pii_guard.blindindex import LookupWriter, bound_lookups, remember_loaded_lookups
 from pii_guard.config import get_cryptor
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.errors import (
@@ -114,7 +114,9 @@ def load_pii(
                 field=f"{site.owner.__name__}.{site.field}",
             )
 
-        loaded.append(cast(ModelT, map_row(instance, check)))
+        instance = cast(ModelT, map_row(instance, check))
+        remember_loaded_lookups(instance)
+        loaded.append(instance)
     return loaded
 
 

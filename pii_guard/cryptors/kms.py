@@ -179,9 +179,12 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
         """The index key of a keyring entry (one KMS `Decrypt`, with its encryption context:
         a data key's blob never passes for an index key)."""
         self.initialize()
+        assert self._pin is not None, "initialize() sets the pin"
+        pin = self._pin
+        options: Any = {"KeyId": pin.only_alias} if pin.only_alias is not None else {}
         try:
             answer = self._kms().decrypt(
-                CiphertextBlob=wrapped, EncryptionContext=_INDEX_KEY_CONTEXT
+                CiphertextBlob=wrapped, EncryptionContext=_INDEX_KEY_CONTEXT, **options
             )
         except botocore.exceptions.ClientError as error:
             code = _error_code(error)
@@ -197,6 +200,17 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
             raise PIIKeyServiceError(
                 f"KMS Decrypt of an index key failed: {_describe(error)}"
             ) from error
+        arn = str(answer.get("KeyId", ""))
+        if pin.only_alias is None and not pin.knows(arn) and pin.aliases:
+            pin.resolve_aliases()
+        if pin.only_alias is None and not pin.knows(arn):
+            # Like data keys: an index key made under a KMS key we were not configured for
+            # could be one an attacker knows.
+            raise PIIConfigurationError(
+                "an index key of the keyring was wrapped under a KMS key this cryptor does not "
+                "accept (PII_GUARD_KMS_KEY_ID, PII_GUARD_KMS_DECRYPT_KEY_IDS); make the keyring "
+                "with pii-guard keys new under the configured key"
+            )
         key = answer.get("Plaintext")
         if not isinstance(key, bytes):
             raise PIIKeyServiceError("KMS Decrypt answered without the index key (Plaintext)")

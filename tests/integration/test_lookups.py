@@ -17,6 +17,7 @@ from pii_guard import (
     Cryptor,
     LocalKeyCryptor,
     Lookup,
+    PIIEncryptionError,
     PIIInvalidFieldUsageError,
     PIIStr,
     PIIUsageError,
@@ -225,3 +226,16 @@ def test_a_lookup_column_of_a_column_that_is_not_pii_is_refused_when_mapped() ->
 def test_reindex_of_a_model_without_lookups_is_a_usage_error(tables: Engine) -> None:
     with pytest.raises(PIIUsageError, match="no lookup columns"):
         run("reindex", tables, Customer, "Customer", Options())
+
+
+def test_a_lookup_column_set_without_its_pii_value_is_refused_at_flush(
+    tables: Engine, local_keyring: LocalKeyCryptor
+) -> None:
+    victims = lookup_values(Shopper, "email", "victim@example.com", cryptor=local_keyring)
+    with Session(tables, info={CRYPTOR_KEY: local_keyring}) as session:
+        session.add(Shopper(email="attacker@example.com"))
+        session.commit()
+        (attacker,) = session.scalars(select(Shopper)).all()
+        attacker.email_lookup = victims[0]
+        with pytest.raises(PIIEncryptionError, match=r"Shopper\.email_lookup was set"):
+            session.commit()

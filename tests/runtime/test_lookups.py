@@ -15,10 +15,12 @@ import pytest
 
 from pii_guard import (
     FakeCryptor,
+    KMSEnvelopeCryptor,
     LocalKeyCryptor,
     Lookup,
     LookupSpec,
     PIIConfigurationError,
+    PIIEncryptionError,
     PIIModel,
     PIIStr,
     PIIUsageError,
@@ -241,3 +243,70 @@ def test_pii_guard_keys_new_and_list(
         "v2: unwraps; writes and is searched",
         "v1: unwraps; is searched",
     ]
+
+
+# --- a lookup is derived, never given --------------------------------------------------------
+
+
+def test_a_lookup_given_as_input_is_refused(cryptor: LocalKeyCryptor) -> None:
+    import pydantic
+
+    victims = lookup_values(Customer, "email", "victim@example.com", cryptor=cryptor)
+
+    with pytest.raises(pydantic.ValidationError, match="computed from its PII field"):
+        Customer.model_validate({"email": "attacker@example.com", "email_lookup": victims[0]})
+
+
+def test_a_lookup_changed_beside_an_unchanged_stored_value_is_refused(
+    cryptor: LocalKeyCryptor,
+) -> None:
+    victims = lookup_values(Customer, "email", "victim@example.com", cryptor=cryptor)
+    rows = encrypt_pii([Customer(email="attacker@example.com")], cryptor=cryptor)
+    (loaded,) = load_pii(Customer, rows, cryptor=cryptor)
+
+    assert encrypt_pii([loaded], cryptor=cryptor) == rows  # unchanged: written as it was
+    forged = loaded.model_copy(update={"email_lookup": victims[0]})
+    with pytest.raises(PIIEncryptionError, match=r"Customer\.email_lookup is not the lookup"):
+        encrypt_pii([forged], cryptor=cryptor)
+
+
+def test_values_that_cannot_be_indexed_raise_without_quoting_them(
+    cryptor: LocalKeyCryptor,
+) -> None:
+    for call in (
+        lambda: encrypt_pii([Customer(email="secret\ud800@example.com")], cryptor=cryptor),
+        lambda: lookup_values(Customer, "email", "secret\ud800@example.com", cryptor=cryptor),
+    ):
+        with pytest.raises(PIIEncryptionError) as raised:
+            call()
+        assert "secret" not in str(raised.value) and raised.value.__context__ is None
+
+
+def test_lookalike_spellings_share_a_lookup(cryptor: LocalKeyCryptor) -> None:
+    fullwidth = " \uff36\uff29\uff23\uff34\uff29\uff2d@x.com"  # " VICTIM" in fullwidth letters
+    assert lookup_values(Customer, "email", fullwidth, cryptor=cryptor) == (
+        lookup_values(Customer, "email", "victim@x.com", cryptor=cryptor)
+    )
+    assert lookup_values(Customer, "phone", "+31 \uff15\uff15\uff15", cryptor=cryptor) == (
+        lookup_values(Customer, "phone", "31555", cryptor=cryptor)
+    )
+
+
+def test_a_keyring_with_an_absurd_version_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, cryptor: LocalKeyCryptor
+) -> None:
+    for text in ('[{"version": 1' + "0" * 5000 + ', "wrapped": "AA=="}]', "[" * 100_000):
+        monkeypatch.setenv("PII_GUARD_INDEX_KEYS", text)
+        with pytest.raises(PIIConfigurationError, match="PII_GUARD_INDEX_KEYS"):
+            lookup_values(Customer, "email", "a@b", cryptor=cryptor)
+
+
+def test_an_index_key_wrapped_under_another_kms_key_is_refused(
+    kms: CountedKMS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other_key = kms.client.create_key()["KeyMetadata"]["KeyId"]
+    planted = new_version(KMSEnvelopeCryptor(other_key, client=kms.client), EMPTY_KEYRING)
+    monkeypatch.setenv("PII_GUARD_INDEX_KEYS", planted.to_json())
+
+    with pytest.raises(PIIConfigurationError, match="wrapped under a KMS key this cryptor"):
+        lookup_values(Customer, "email", "a@b", cryptor=kms.cryptor())
