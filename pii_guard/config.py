@@ -69,6 +69,8 @@ class Settings:
     cryptor_client_id: Setting | None = field(default=None, repr=False)
     cryptor_timeout_seconds: float = 10.0
     cryptor_max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    cryptor_client_certificate: str | None = None
+    cryptor_client_private_key: str | None = None
     index_keys: Setting | None = field(default=None, repr=False)
     index_keys_file: str | None = None
 
@@ -147,6 +149,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 positive=True,
             )
         ),
+        cryptor_client_certificate=text("PII_GUARD_CRYPTOR_CLIENT_CERT"),
+        cryptor_client_private_key=text("PII_GUARD_CRYPTOR_CLIENT_KEY"),
         **index_key_settings(env),
     )
 
