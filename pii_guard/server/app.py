@@ -100,7 +100,7 @@ class CryptorService:
 
     async def _crypt(self, client_id: str, operation: str, values: list[str]) -> list[str]:
         cryptor = self.cryptors[client_id]
-        contexts = [client_context(client_id)] * len(values)
+        contexts = [client_context(self.settings.clients[client_id].context)] * len(values)
         if not values:
             return []
         try:

@@ -1,7 +1,8 @@
 """One KMSEnvelopeCryptor per client: its own KMS key, data key reuse and unwrapped key cache.
 
 Every value is sealed with the client id as its context (AES-GCM associated data), so a value
-encrypted for one client fails authentication for any other, even one sharing its KMS key.
+encrypted for one client fails authentication for any other, even one sharing its KMS key
+(unless both set the same `value_context` on purpose: a writer and a reader of the same data).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 
-def client_context(client_id: str) -> str:
-    return f"pii-guard serve client:{client_id}"
+def client_context(context: str) -> str:
+    return f"pii-guard serve client:{context}"
 
 
 def kms_client(settings: ServerSettings, on_call: Callable[[str], None]) -> KMSClient:

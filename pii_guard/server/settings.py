@@ -40,6 +40,12 @@ class ClientSettings:
     certificate_sha256: str | None = None
     certificate_subject: str | None = None
     limits: Limits = Limits()
+    value_context: str = ""  # "" means the client id
+
+    @property
+    def context(self) -> str:
+        """What its values are bound to: the client id, unless clients share one on purpose."""
+        return self.value_context or self.client_id
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,7 @@ def _client(
     token = _hex(table, "token_sha256")
     fingerprint = _hex(table, "certificate_sha256")
     subject = table.text("certificate_subject")
+    value_context = table.text("value_context", "") or ""
     limits = _limits(table.table_of("limits"), defaults)
     table.done()
     if token is None and fingerprint is None and subject is None:
@@ -270,6 +277,7 @@ def _client(
         certificate_sha256=fingerprint,
         certificate_subject=subject,
         limits=limits,
+        value_context=value_context,
     )
 
 
