@@ -35,6 +35,12 @@ SHORT_NAMES = {
     "fake": "FakeCryptor",
     "service": "PIICryptorService",
 }
+# AMSDAL's own cryptor classes (its settings and the amsdal-cli template name them) stand for
+# ours, whether or not AMSDAL is installed: its classes do not speak our protocol.
+AMSDAL_CRYPTORS = {
+    "amsdal.services.fake_crypto.FakeCryptoService": "FakeCryptor",
+    "amsdal.services.pii_cryptor.PIICryptorService": "PIICryptorService",
+}
 DEFAULT_CRYPTOR = "KMSEnvelopeCryptor"
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
@@ -230,8 +236,10 @@ def kms_key_ids(identifiers: Iterable[str], source: str) -> tuple[str, ...]:
 def cryptor_class(settings: Settings) -> type[Cryptor]:
     """The cryptor class the settings name (KMSEnvelopeCryptor when none is named).
 
-    Accepts a short name (`kms`, `local`, `fake`, `service`), a class name of ours, or an
-    import path (`package.module.Class` or `package.module:Class`). An import path that
+    Accepts a short name (`kms`, `local`, `fake`, `service`), a class name of ours, AMSDAL's
+    class paths (`amsdal.services.fake_crypto.FakeCryptoService` is our FakeCryptor,
+    `amsdal.services.pii_cryptor.PIICryptorService` our PIICryptorService), or an import path
+    (`package.module.Class` or `package.module:Class`). An import path that
     cannot be imported but ends in one of our class names (an AMSDAL path in a project
     without AMSDAL) selects our class of that name.
     """
@@ -243,6 +251,8 @@ def cryptor_class(settings: Settings) -> type[Cryptor]:
         return _builtin(SHORT_NAMES[spec.lower()])
     if spec in BUILTIN_CRYPTORS:
         return _builtin(spec)
+    if spec.replace(":", ".") in AMSDAL_CRYPTORS:
+        return _builtin(AMSDAL_CRYPTORS[spec.replace(":", ".")])
     module_name, _, class_name = spec.replace(":", ".").rpartition(".")
     if not module_name:
         raise PIIConfigurationError(
@@ -297,10 +307,25 @@ def get_cryptor() -> Cryptor:
         return current
     with _lock:
         if _cryptor is None:
-            built = cryptor_class(load_settings())()
-            built.initialize()
+            settings = load_settings()
+            built = cryptor_class(settings)()
+            try:
+                built.initialize()
+            except PIIConfigurationError as error:
+                raise PIIConfigurationError(f"{error} ({chosen_by(settings)})") from None
             _cryptor = built
         return _cryptor
+
+
+def chosen_by(settings: Settings) -> str:
+    """Which variable chose the cryptor, for configuration errors: the fix may be there."""
+    setting = settings.crypto_service
+    if setting is None:
+        return (
+            f"{DEFAULT_CRYPTOR} is the default: neither PII_GUARD_CRYPTO_SERVICE nor "
+            "AMSDAL_PII_CRYPTO_SERVICE is set"
+        )
+    return f"the cryptor was chosen by {setting.variable}={setting.value}"
 
 
 def set_default_cryptor(cryptor: Cryptor) -> None:
