@@ -173,6 +173,16 @@ def index_key_settings(environ: Mapping[str, str] | None = None) -> dict[str, An
     }
 
 
+def serve_config_file() -> str | None:
+    """The service's TOML file for `pii-guard serve` workers (`PII_GUARD_SERVE_CONFIG`)."""
+    return os.environ.get("PII_GUARD_SERVE_CONFIG") or None
+
+
+def set_serve_config_file(path: str) -> None:
+    """Name the service's TOML file for the worker processes `pii-guard serve` starts."""
+    os.environ["PII_GUARD_SERVE_CONFIG"] = path
+
+
 def http_url(setting: Setting | None) -> str | None:
     """The setting's value when it is an http:// or https:// address with a host and no
     credentials; PIIConfigurationError naming the variable otherwise (never quoting the value:

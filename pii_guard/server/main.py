@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import os
 import ssl
 import sys
 from pathlib import Path
 
+from pii_guard.config import serve_config_file, set_serve_config_file
 from pii_guard.errors import PIIConfigurationError
-
-# Workers are separate processes that import the app by name: they find the file here.
-CONFIG_VARIABLE = "PII_GUARD_SERVE_CONFIG"
 
 
 def create_app_from_environment() -> object:
-    """The app factory uvicorn workers call (the file named by PII_GUARD_SERVE_CONFIG)."""
+    """The app factory uvicorn workers call: workers are separate processes that import the app
+    by name, and find the file `pii-guard serve` named in PII_GUARD_SERVE_CONFIG."""
     from pii_guard.server.app import create_app
     from pii_guard.server.settings import load_server_settings
 
-    return create_app(load_server_settings(Path(os.environ[CONFIG_VARIABLE])))
+    path = serve_config_file()
+    if path is None:
+        raise PIIConfigurationError("set PII_GUARD_SERVE_CONFIG to the service's TOML file")
+    return create_app(load_server_settings(Path(path)))
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -41,7 +42,7 @@ def run_serve(args: argparse.Namespace) -> int:
         host = args.host or settings.host
         port = settings.port if args.port is None else args.port
         workers = args.workers or settings.workers
-        os.environ[CONFIG_VARIABLE] = str(config_path)
+        set_serve_config_file(str(config_path))
         # Build once here even with workers: a bad key or file fails now, with a message.
         app: object = create_app_from_environment()
     except PIIConfigurationError as error:
