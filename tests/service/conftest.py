@@ -3,7 +3,6 @@ both; two KMS keys on the local endpoint; certificates made here."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,25 +10,15 @@ from typing import Any
 
 import pytest
 
-from pii_guard.config import reset_cryptor
 from tests.service.server import Server, running_server, token_hash, write_config
 from tests.support.certificates import CertificateAuthority, Issued
+from tests.support.environment import clean_environment  # noqa: F401  (autouse)
 from tests.support.kms_server import KMSServer
 
 WRITER_TOKEN = "writer-token-" + "w" * 20
 READER_TOKEN = "reader-token-" + "r" * 20
 SMALL_TOKEN = "small-token-" + "s" * 20
 BOTH_TOKEN = "both-token-" + "b" * 20
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith(("PII_GUARD_", "AMSDAL_")):
-            monkeypatch.delenv(name)
-    reset_cryptor()
-    yield
-    reset_cryptor()
 
 
 @dataclass(frozen=True)
