@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
     from pii_guard.cryptors.kms import KMSEnvelopeCryptor
 
-_UNAUTHORIZED = BadRequest(401, "unauthorized")
-_FORBIDDEN = BadRequest(403, "forbidden")
 
 
 class CryptorService:
@@ -63,10 +61,10 @@ class CryptorService:
                 request.scope.get("extensions", {}).get("tls"),
             )
             if client is None:
-                raise _UNAUTHORIZED
+                raise BadRequest(401, "unauthorized")  # the same for every reason
             client_id = client.client_id
             if operation not in client.permissions:
-                raise _FORBIDDEN
+                raise BadRequest(403, "forbidden")
             limits = client.limits
             async with asyncio.timeout(limits.deadline_seconds):
                 body = await read_limited(
