@@ -90,7 +90,9 @@ class DataKeyCache:
             return len(self._entries)
 
     def __repr__(self) -> str:
-        return f"DataKeyCache(max_keys={self.max_keys}, max_age_seconds={self.max_age_seconds})"
+        return (
+            f"DataKeyCache(max_keys={self.max_keys}, max_age_seconds={self.max_age_seconds})"
+        )
 
     def _drop_expired(self) -> None:
         oldest_kept = self._clock() - self.max_age_seconds
