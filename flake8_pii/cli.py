@@ -1,6 +1,7 @@
-"""The `pii-guard` command line: `pii-guard check [PATH...]`, and `migrate`/`rewrap`/`reindex`
-and `keys`, which run `pii_guard.commands` and `pii_guard.keycommands` (imported only when they
-run: the analyzer never imports SQLAlchemy).
+"""The `pii-guard` command line: `pii-guard check [PATH...]`, and `migrate`/`rewrap`/`reindex`,
+`keys` and `serve`, which run `pii_guard.commands`, `pii_guard.keycommands` and
+`pii_guard.server` (imported only when they run: the analyzer never imports SQLAlchemy or the
+ASGI stack).
 
 Exit codes: 0 clean, 1 findings (or files that could not be analysed), 2 usage or configuration
 errors.
@@ -111,6 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
         "versions of the configured keyring and checks that each unwraps.",
     )
     keys.add_argument("action", choices=("new", "list"), help="new or list")
+    serve = commands.add_parser(
+        "serve",
+        help="run the PII cryptor service (AMSDAL's protocol) over KMS",
+        description="Serve POST /api/v1/encrypt and /api/v1/decrypt for the clients of the TOML "
+        "file, each with its own KMS key, permissions and authentication (docs/service.md). "
+        "Needs the serve extra.",
+    )
+    serve.add_argument("--config", required=True, metavar="FILE", help="the service's TOML file")
+    serve.add_argument("--host", help="address to listen on (default: [server] host)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: [server] port)")
+    serve.add_argument("--workers", type=int, help="worker processes (default: [server] workers)")
     rewrap.add_argument(
         "--to-binding",
         metavar="BINDING",
@@ -246,6 +258,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pii_guard.keycommands import run_keys  # the cryptor, only now
 
         return run_keys(args.action)
+    if args.command == "serve":
+        from pii_guard.server.main import run_serve  # the ASGI stack, only now
+
+        return run_serve(args)
     try:
         return run_check(args)
     except (UsageError, ConfigError, BaselineError) as error:

@@ -35,6 +35,12 @@ SHORT_NAMES = {
     "fake": "FakeCryptor",
     "service": "PIICryptorService",
 }
+# AMSDAL's own cryptor classes (its settings and the amsdal-cli template name them) stand for
+# ours, whether or not AMSDAL is installed: its classes do not speak our protocol.
+AMSDAL_CRYPTORS = {
+    "amsdal.services.fake_crypto.FakeCryptoService": "FakeCryptor",
+    "amsdal.services.pii_cryptor.PIICryptorService": "PIICryptorService",
+}
 DEFAULT_CRYPTOR = "KMSEnvelopeCryptor"
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
@@ -69,6 +75,8 @@ class Settings:
     cryptor_client_id: Setting | None = field(default=None, repr=False)
     cryptor_timeout_seconds: float = 10.0
     cryptor_max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    cryptor_client_certificate: str | None = None
+    cryptor_client_private_key: str | None = None
     index_keys: Setting | None = field(default=None, repr=False)
     index_keys_file: str | None = None
 
@@ -147,6 +155,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 positive=True,
             )
         ),
+        cryptor_client_certificate=text("PII_GUARD_CRYPTOR_CLIENT_CERT"),
+        cryptor_client_private_key=text("PII_GUARD_CRYPTOR_CLIENT_KEY"),
         **index_key_settings(env),
     )
 
@@ -161,6 +171,16 @@ def index_key_settings(environ: Mapping[str, str] | None = None) -> dict[str, An
         "index_keys": Setting(keys, "PII_GUARD_INDEX_KEYS") if keys else None,
         "index_keys_file": path or None,
     }
+
+
+def serve_config_file() -> str | None:
+    """The service's TOML file for `pii-guard serve` workers (`PII_GUARD_SERVE_CONFIG`)."""
+    return os.environ.get("PII_GUARD_SERVE_CONFIG") or None
+
+
+def set_serve_config_file(path: str) -> None:
+    """Name the service's TOML file for the worker processes `pii-guard serve` starts."""
+    os.environ["PII_GUARD_SERVE_CONFIG"] = path
 
 
 def http_url(setting: Setting | None) -> str | None:
@@ -226,8 +246,10 @@ def kms_key_ids(identifiers: Iterable[str], source: str) -> tuple[str, ...]:
 def cryptor_class(settings: Settings) -> type[Cryptor]:
     """The cryptor class the settings name (KMSEnvelopeCryptor when none is named).
 
-    Accepts a short name (`kms`, `local`, `fake`, `service`), a class name of ours, or an
-    import path (`package.module.Class` or `package.module:Class`). An import path that
+    Accepts a short name (`kms`, `local`, `fake`, `service`), a class name of ours, AMSDAL's
+    class paths (`amsdal.services.fake_crypto.FakeCryptoService` is our FakeCryptor,
+    `amsdal.services.pii_cryptor.PIICryptorService` our PIICryptorService), or an import path
+    (`package.module.Class` or `package.module:Class`). An import path that
     cannot be imported but ends in one of our class names (an AMSDAL path in a project
     without AMSDAL) selects our class of that name.
     """
@@ -239,6 +261,8 @@ def cryptor_class(settings: Settings) -> type[Cryptor]:
         return _builtin(SHORT_NAMES[spec.lower()])
     if spec in BUILTIN_CRYPTORS:
         return _builtin(spec)
+    if spec.replace(":", ".") in AMSDAL_CRYPTORS:
+        return _builtin(AMSDAL_CRYPTORS[spec.replace(":", ".")])
     module_name, _, class_name = spec.replace(":", ".").rpartition(".")
     if not module_name:
         raise PIIConfigurationError(
@@ -293,10 +317,25 @@ def get_cryptor() -> Cryptor:
         return current
     with _lock:
         if _cryptor is None:
-            built = cryptor_class(load_settings())()
-            built.initialize()
+            settings = load_settings()
+            built = cryptor_class(settings)()
+            try:
+                built.initialize()
+            except PIIConfigurationError as error:
+                raise PIIConfigurationError(f"{error} ({chosen_by(settings)})") from None
             _cryptor = built
         return _cryptor
+
+
+def chosen_by(settings: Settings) -> str:
+    """Which variable chose the cryptor, for configuration errors: the fix may be there."""
+    setting = settings.crypto_service
+    if setting is None:
+        return (
+            f"{DEFAULT_CRYPTOR} is the default: neither PII_GUARD_CRYPTO_SERVICE nor "
+            "AMSDAL_PII_CRYPTO_SERVICE is set"
+        )
+    return f"the cryptor was chosen by {setting.variable}={setting.value}"
 
 
 def set_default_cryptor(cryptor: Cryptor) -> None:

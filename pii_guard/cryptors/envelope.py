@@ -82,30 +82,64 @@ class EnvelopeCryptor(abc.ABC):
         """Plaintext data keys for the encrypted keys given (each with the first batch
         position that uses it, for error messages)."""
 
+    def _cached_data_keys(self, first_positions: Mapping[bytes, int]) -> dict[bytes, bytes] | None:
+        """The plaintext data keys, if all are at hand without a key service call (None
+        otherwise; by default never)."""
+        return None
+
     def encrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
         """Wire values for `values`, all under one data key: a new one, or with data key reuse
         configured, the current one while it is within its bounds."""
         # A failure leaves no plaintext or data key in the frames below or in chained errors.
         with FORGET_SECRETS:
-            return self._encrypt(values, contexts)
+            encrypted = self._encrypt(values, contexts, reused_only=False)
+        assert encrypted is not None, "only reused_only=True gives up"
+        return encrypted
 
     def decrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
         """Plaintexts for `values`; PIIDecryptionError names the first position that fails."""
         with FORGET_SECRETS:
-            return self._decrypt(values, contexts)
+            decrypted = self._decrypt(values, contexts, cached_only=False)
+        assert decrypted is not None, "only cached_only=True gives up"
+        return decrypted
 
-    def _encrypt(self, values: Sequence[str], contexts: Contexts | None) -> list[str]:
+    def encrypt_without_key_service(
+        self, values: Sequence[str], contexts: Contexts | None = None
+    ) -> list[str] | None:
+        """`encrypt`, only if no key service call is needed (the reused data key has room);
+        None, with nothing done, otherwise. For callers that must not block, such as an event
+        loop: they fall back to `encrypt` in a thread."""
+        with FORGET_SECRETS:
+            return self._encrypt(values, contexts, reused_only=True)
+
+    def decrypt_without_key_service(
+        self, values: Sequence[str], contexts: Contexts | None = None
+    ) -> list[str] | None:
+        """`decrypt`, only if every data key of the batch is at hand without a key service call
+        (the unwrapped key cache); None, with nothing done, otherwise."""
+        with FORGET_SECRETS:
+            return self._decrypt(values, contexts, cached_only=True)
+
+    def _encrypt(
+        self, values: Sequence[str], contexts: Contexts | None, *, reused_only: bool
+    ) -> list[str] | None:
         plaintexts = check_plaintexts(values)
         associated = check_contexts(contexts, len(plaintexts))
         if not plaintexts:
             return []
         encoded = _encode_all(plaintexts)
-        self.initialize()
-        data_key = (
-            self._new_data_key()
-            if self._reuse is None
-            else self._reuse.take(len(plaintexts), self._new_data_key)
-        )
+        if reused_only:
+            reuse = self._reuse if self._initialized else None
+            data_key = None if reuse is None else reuse.current(len(plaintexts))
+            if data_key is None:
+                return None
+        else:
+            self.initialize()
+            data_key = (
+                self._new_data_key()
+                if self._reuse is None
+                else self._reuse.take(len(plaintexts), self._new_data_key)
+            )
         aead = AESGCM(data_key.plaintext)
         encrypted_key = encode_part(data_key.encrypted)
         del data_key  # only the AESGCM object holds the key until this call returns
@@ -119,7 +153,9 @@ class EnvelopeCryptor(abc.ABC):
             wire_values.append(build(encrypted_key, iv, sealed[:-TAG_BYTES], sealed[-TAG_BYTES:]))
         return wire_values
 
-    def _decrypt(self, values: Sequence[str], contexts: Contexts | None) -> list[str]:
+    def _decrypt(
+        self, values: Sequence[str], contexts: Contexts | None, *, cached_only: bool
+    ) -> list[str] | None:
         ciphertexts = check_ciphertexts(values)
         associated = check_contexts(contexts, len(ciphertexts))
         if not ciphertexts:
@@ -132,10 +168,15 @@ class EnvelopeCryptor(abc.ABC):
             key_text: _decode_key(position, key_text)
             for key_text, position in first_positions.items()
         }
-        self.initialize()
-        keys = self._unwrap_data_keys(
-            {encrypted_keys[text]: position for text, position in first_positions.items()}
-        )
+        positions = {encrypted_keys[text]: position for text, position in first_positions.items()}
+        if cached_only:
+            cached = self._cached_data_keys(positions) if self._initialized else None
+            if cached is None:
+                return None
+            keys = cached
+        else:
+            self.initialize()
+            keys = self._unwrap_data_keys(positions)
         opens = {text: AESGCM(keys[key]).decrypt for text, key in encrypted_keys.items()}
         del keys
         plaintexts = []

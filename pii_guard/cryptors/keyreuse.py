@@ -60,6 +60,24 @@ class DataKeyReuse:
             )
         self._owner = owner
 
+    def current(self, count: int) -> DataKey | None:
+        """The current key for `count` more values if it has room, without waiting and without
+        making one: None when a new key is due or another thread holds the key (perhaps making
+        one). For callers that must not block, such as an event loop."""
+        if count > self.max_values or not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if (
+                self._key is None
+                or self._clock() - self._made_at > self.max_age_seconds
+                or self._used + count > self.max_values
+            ):
+                return None
+            self._used += count
+            return self._key
+        finally:
+            self._lock.release()
+
     def take(self, count: int, make: Callable[[], DataKey]) -> DataKey:
         """The key to encrypt `count` values with: the current one if it has room, else a new
         one from `make` (a batch larger than `max_values` gets a key of its own)."""
@@ -85,7 +103,4 @@ class DataKeyReuse:
             self._key = None
 
     def __repr__(self) -> str:
-        return (
-            f"DataKeyReuse(max_age_seconds={self.max_age_seconds}, "
-            f"max_values={self.max_values})"
-        )
+        return f"DataKeyReuse(max_age_seconds={self.max_age_seconds}, max_values={self.max_values})"

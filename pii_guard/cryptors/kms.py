@@ -255,6 +255,18 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
                 self._cache.put(encrypted, key, arn, self._cache_scope)
         return keys
 
+    def _cached_data_keys(self, first_positions: Mapping[bytes, int]) -> dict[bytes, bytes] | None:
+        """Every data key from the cache, under a key the pin accepts, or None."""
+        if self._cache is None or self._pin is None:
+            return None
+        keys: dict[bytes, bytes] = {}
+        for encrypted in first_positions:
+            cached = self._cache.get(encrypted, self._cache_scope)
+            if cached is None or not self._pin.knows(cached[1]):
+                return None
+            keys[encrypted] = cached[0]
+        return keys
+
     def _decrypt_data_key(
         self, encrypted: bytes, position: int, only_alias: str | None
     ) -> tuple[bytes, str]:

@@ -39,6 +39,8 @@ _BASE_URL = "PII_GUARD_CRYPTOR_BASE_URL"
 _CLIENT_ID = "PII_GUARD_CRYPTOR_CLIENT_ID"
 _TIMEOUT = "PII_GUARD_CRYPTOR_TIMEOUT"
 _MAX_RESPONSE = "PII_GUARD_CRYPTOR_MAX_RESPONSE_BYTES"
+_CLIENT_CERT = "PII_GUARD_CRYPTOR_CLIENT_CERT"
+_CLIENT_KEY = "PII_GUARD_CRYPTOR_CLIENT_KEY"
 _READ_CHUNK = 64 * 1024
 
 
@@ -49,8 +51,10 @@ class PIICryptorService:
     `client_id` to `PII_GUARD_CRYPTOR_CLIENT_ID` (or `AMSDAL_PII_CRYPTOR_CLIENT_ID`),
     `timeout_seconds` (the deadline of a whole call: connecting, sending, reading the answer)
     to `PII_GUARD_CRYPTOR_TIMEOUT` (10), and `max_response_bytes` to
-    `PII_GUARD_CRYPTOR_MAX_RESPONSE_BYTES` (64 MiB). The protocol has no authenticated
-    context, so contexts are refused rather than ignored.
+    `PII_GUARD_CRYPTOR_MAX_RESPONSE_BYTES` (64 MiB). For mTLS, `client_certificate` and
+    `client_private_key` (PEM files; default `PII_GUARD_CRYPTOR_CLIENT_CERT` and
+    `PII_GUARD_CRYPTOR_CLIENT_KEY`) are presented to an https service. The protocol has no
+    authenticated context, so contexts are refused rather than ignored.
     """
 
     supports_context = False
@@ -62,11 +66,16 @@ class PIICryptorService:
         *,
         timeout_seconds: float | None = None,
         max_response_bytes: int | None = None,
+        client_certificate: str | None = None,
+        client_private_key: str | None = None,
     ) -> None:
         self._base_url = base_url
         self._client_id = client_id
         self._timeout = timeout_seconds
         self._max_response = max_response_bytes
+        self._certificate = client_certificate
+        self._private_key = client_private_key
+        self._tls: ssl.SSLContext | None = None
         self._initialized = False
 
     def __repr__(self) -> str:
@@ -104,6 +113,10 @@ class PIICryptorService:
             self._max_response = settings.cryptor_max_response_bytes
         if self._max_response < 1:
             raise PIIConfigurationError(f"{_MAX_RESPONSE} must be at least 1")
+        self._tls = _tls_context(
+            self._certificate or settings.cryptor_client_certificate,
+            self._private_key or settings.cryptor_client_private_key,
+        )
         self._base_url = self._base_url.rstrip("/")
         self._initialized = True
 
@@ -150,7 +163,7 @@ class PIICryptorService:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._client_id:
             headers["X-CLIENT-ID"] = self._client_id
-        call = _Call(endpoint, self._timeout, self._max_response, where)
+        call = _Call(endpoint, self._timeout, self._max_response, where, self._tls)
         body = call.post(json.dumps({"values": values}).encode("utf-8"), headers)
         return _answered_values(body, len(values), where)
 
@@ -158,8 +171,16 @@ class PIICryptorService:
 class _Call:
     """One POST under one deadline; no redirects, no proxies, a bounded answer."""
 
-    def __init__(self, endpoint: str, timeout: float, max_response: int, where: str) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        timeout: float,
+        max_response: int,
+        where: str,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.parts = urllib.parse.urlsplit(endpoint)
+        self.tls = tls
         self.timeout = timeout
         self.max_response = max_response
         self.where = where
@@ -189,7 +210,7 @@ class _Call:
         host, port = self.parts.hostname or "", self.parts.port
         if self.parts.scheme == "https":
             self.connection = http.client.HTTPSConnection(
-                host, port, timeout=self.timeout, context=ssl.create_default_context()
+                host, port, timeout=self.timeout, context=self.tls or ssl.create_default_context()
             )
         else:
             self.connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
@@ -259,6 +280,25 @@ class _Call:
             f"{self.where} answered more than {self.max_response} bytes; refusing to read it "
             f"(raise {_MAX_RESPONSE} if batches this large are expected)"
         )
+
+
+def _tls_context(certificate: str | None, private_key: str | None) -> ssl.SSLContext | None:
+    """The default TLS context with the client certificate for mTLS (None without one)."""
+    if certificate is None:
+        if private_key is not None:
+            raise PIIConfigurationError(
+                f"{_CLIENT_KEY} is set without {_CLIENT_CERT}: set both (PEM files) or neither"
+            )
+        return None
+    context = ssl.create_default_context()
+    try:
+        context.load_cert_chain(certificate, private_key)
+    except (OSError, ssl.SSLError) as error:
+        raise PIIConfigurationError(
+            f"{_CLIENT_CERT} (and {_CLIENT_KEY}) must name a readable PEM certificate and its "
+            f"private key ({type(error).__name__})"
+        ) from None
+    return context
 
 
 def _status_name(status: int) -> str:

@@ -3,26 +3,15 @@ start), the local KMS endpoint, a clean environment."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine
 
-from pii_guard.config import reset_cryptor
 from tests.runtime.conftest import CountedKMS, counted_kms
 from tests.support import postgres
+from tests.support.environment import clean_environment  # noqa: F401  (autouse)
 from tests.support.kms_server import KMSServer
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith(("PII_GUARD_", "AMSDAL_")):
-            monkeypatch.delenv(name)
-    reset_cryptor()
-    yield
-    reset_cryptor()
 
 
 @pytest.fixture

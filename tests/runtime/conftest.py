@@ -10,25 +10,13 @@ from typing import Any
 
 import pytest
 
-from pii_guard.config import reset_cryptor
 from pii_guard.cryptors.kms import KMSEnvelopeCryptor
 from pii_guard.cryptors.local import LocalKeyCryptor
 from tests.conftest import make_kms_client
 from tests.runtime.cryptor_service import RunningService, running_cryptor_service
+from tests.support.environment import clean_environment  # noqa: F401  (autouse)
 from tests.support.faulty_proxy import FaultyProxy, faulty_proxy
 from tests.support.kms_server import KMSServer
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No pii_guard or AMSDAL variable leaks in from the machine, and no cryptor from a
-    previous test."""
-    for name in list(os.environ):
-        if name.startswith(("PII_GUARD_", "AMSDAL_")):
-            monkeypatch.delenv(name)
-    reset_cryptor()
-    yield
-    reset_cryptor()
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -18,9 +19,9 @@ def free_loopback_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def answers(url: str) -> bool:
+def answers(url: str, context: ssl.SSLContext | None = None) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1):
+        with urllib.request.urlopen(url, timeout=1, context=context):
             return True
     except urllib.error.HTTPError:
         return True  # an HTTP error is still an answer: the server is up
@@ -38,16 +39,17 @@ def serving(
     env: Mapping[str, str],
     cwd: Path | None = None,
     startup_timeout: float = 30.0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Start `command` with its output in `log_path`, wait until `ready_url` answers, and stop
-    it on exit (terminate, then kill)."""
+    it on exit (terminate, then kill). `ssl_context` is for an https `ready_url`."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=dict(env), cwd=cwd
         )
     try:
         deadline = time.monotonic() + startup_timeout
-        while not answers(ready_url):
+        while not answers(ready_url, ssl_context):
             if process.poll() is not None:
                 raise RuntimeError(
                     f"{name} exited with {process.returncode}: {log_path.read_text()}"

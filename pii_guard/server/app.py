@@ -1,0 +1,219 @@
+"""The Starlette application: the AMSDAL protocol's two routes, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import botocore.exceptions
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pii_guard.errors import PIIDecryptionError, PIIEncryptionError, PIIKeyServiceError
+from pii_guard.server.audit import audit, configure_audit_log
+from pii_guard.server.auth import authenticate
+from pii_guard.server.body import BadRequest, parse_values, read_limited
+from pii_guard.server.cryptors import client_context, client_cryptors, kms_client
+from pii_guard.server.metrics import CONTENT_TYPE, Metrics
+from pii_guard.server.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+
+    from pii_guard.cryptors.kms import KMSEnvelopeCryptor
+
+
+
+# Batches up to this size are encrypted on the event loop when no KMS call is needed: about
+# 2-3 us a value, so the loop is held for well under a millisecond.
+INLINE_VALUES = 200
+
+
+class CryptorService:
+    """The request handling, with what it needs: settings, cryptors, KMS client, metrics."""
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        kms: KMSClient,
+        cryptors: Mapping[str, KMSEnvelopeCryptor],
+        metrics: Metrics,
+    ) -> None:
+        self.settings = settings
+        self.kms = kms
+        self.cryptors = cryptors
+        self.metrics = metrics
+
+    async def encrypt(self, request: Request) -> Response:
+        return await self._handle(request, "encrypt")
+
+    async def decrypt(self, request: Request) -> Response:
+        return await self._handle(request, "decrypt")
+
+    async def _handle(self, request: Request, operation: str) -> Response:
+        started = time.perf_counter()
+        client_id: str | None = None
+        count: int | None = None
+        try:
+            client = authenticate(
+                self.settings.clients,
+                request.headers.get("x-client-id"),
+                request.headers.get("authorization"),
+                request.scope.get("extensions", {}).get("tls"),
+            )
+            if client is None:
+                raise BadRequest(401, "unauthorized")  # the same for every reason
+            client_id = client.client_id
+            if operation not in client.permissions:
+                raise BadRequest(403, "forbidden")
+            limits = client.limits
+            async with asyncio.timeout(limits.deadline_seconds):
+                body = await read_limited(
+                    request.stream(), request.headers.get("content-length"), limits.max_body_bytes
+                )
+                values = parse_values(body, operation, limits)
+                count = len(values)
+                answered = await self._crypt(client_id, operation, values)
+        except BadRequest as refused:
+            return self._answer(
+                refused.answer(),
+                refused.status,
+                client_id,
+                operation,
+                count,
+                started,
+                _outcome(refused.status),
+                refused.position,
+            )
+        except TimeoutError:
+            error = {"error": "the request did not complete within its deadline"}
+            return self._answer(error, 504, client_id, operation, count, started, "deadline")
+        except ClientDisconnect:
+            return self._answer({}, 400, client_id, operation, count, started, "disconnected")
+        except Exception as failure:  # never a traceback, never a value: a counted failure
+            error = {"error": "internal error"}
+            outcome = f"error:{type(failure).__name__}"
+            return self._answer(error, 500, client_id, operation, count, started, outcome)
+        self.metrics.values.labels(operation).inc(len(answered))
+        return self._answer({"values": answered}, 200, client_id, operation, count, started, "ok")
+
+    async def _crypt(self, client_id: str, operation: str, values: list[str]) -> list[str]:
+        cryptor = self.cryptors[client_id]
+        contexts = [client_context(self.settings.clients[client_id].context)] * len(values)
+        if not values:
+            return []
+        try:
+            if len(values) <= INLINE_VALUES:
+                # No KMS call needed (reused key, cached keys): a short CPU task, done here
+                # rather than paying the hop to a thread; anything else goes to a thread, so
+                # a slow KMS never blocks the event loop.
+                quick = (
+                    cryptor.encrypt_without_key_service(values, contexts)
+                    if operation == "encrypt"
+                    else cryptor.decrypt_without_key_service(values, contexts)
+                )
+                if quick is not None:
+                    return quick
+            if operation == "encrypt":
+                return await asyncio.to_thread(cryptor.encrypt, values, contexts)
+            return await asyncio.to_thread(cryptor.decrypt, values, contexts)
+        except PIIKeyServiceError:
+            raise BadRequest(503, "the key service is unavailable; retry later") from None
+        except PIIDecryptionError as failed:
+            position = failed.position
+            raise BadRequest(
+                422,
+                f"the value at position {position} cannot be decrypted for this client: it "
+                "is not a ciphertext of this service, was changed, or belongs to another client",
+                position,
+            ) from None
+        except PIIEncryptionError:
+            position = _unencodable(values)
+            raise BadRequest(
+                400,
+                f"the value at position {position} cannot be encrypted: it is not valid "
+                "Unicode text (a lone surrogate)",
+                position,
+            ) from None
+
+    def _answer(
+        self,
+        body: dict[str, Any],
+        status: int,
+        client_id: str | None,
+        operation: str,
+        count: int | None,
+        started: float,
+        outcome: str,
+        position: int | None = None,
+    ) -> Response:
+        elapsed = time.perf_counter() - started
+        self.metrics.requests.labels(operation, outcome.partition(":")[0]).inc()
+        self.metrics.latency.labels(operation).observe(elapsed)
+        audit(
+            client=client_id,
+            operation=operation,
+            count=count,
+            outcome=outcome,
+            status=status,
+            duration_seconds=elapsed,
+            position=position,
+        )
+        return JSONResponse(body, status_code=status)
+
+    async def healthz(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        """Ready when KMS answers DescribeKey for every client's key within the KMS timeout."""
+        keys = sorted({client.kms_key_id for client in self.settings.clients.values()})
+        try:
+            async with asyncio.timeout(self.settings.kms_timeout_seconds * 2):
+                for key in keys:
+                    await asyncio.to_thread(self.kms.describe_key, KeyId=key)
+        except (TimeoutError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+            return JSONResponse({"status": "KMS does not answer for every key"}, status_code=503)
+        return JSONResponse({"status": "ready", "keys": len(keys)})
+
+    async def metrics_page(self, request: Request) -> Response:
+        return Response(self.metrics.exposition(), media_type=CONTENT_TYPE)
+
+
+def _outcome(status: int) -> str:
+    return {
+        401: "unauthorized",
+        403: "forbidden",
+        413: "too_large",
+        422: "undecryptable",
+        503: "kms_unavailable",
+    }.get(status, "bad_request")
+
+
+def _unencodable(values: list[str]) -> int | None:
+    for position, value in enumerate(values):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return position
+    return None
+
+
+def create_app(settings: ServerSettings, metrics: Metrics | None = None) -> Starlette:
+    """The service for `settings`: KMS client and cryptors are made here, so a bad
+    configuration fails before the server listens."""
+    configure_audit_log()
+    metrics = metrics or Metrics()
+    kms = kms_client(settings, metrics.kms_call)
+    service = CryptorService(settings, kms, client_cryptors(settings, kms), metrics)
+    routes = [
+        Route("/api/v1/encrypt", service.encrypt, methods=["POST"]),
+        Route("/api/v1/decrypt", service.decrypt, methods=["POST"]),
+        Route("/healthz", service.healthz, methods=["GET"]),
+        Route("/readyz", service.readyz, methods=["GET"]),
+        Route("/metrics", service.metrics_page, methods=["GET"]),
+    ]
+    return Starlette(routes=routes)
