@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from pii_guard import LocalKeyCryptor, lookup_values
 from pii_guard.sqlalchemy import CRYPTOR_KEY
 from tests.integration.test_migration_commands import local_cryptor, local_env, pii_guard
+from tests.support.importable import importable_module
 
 MODULE = "lookup_models"
 MODELS = """
@@ -37,11 +37,8 @@ class Shopper(Base):
 
 @pytest.fixture(scope="module")
 def models_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("lookup_models")
-    (folder / f"{MODULE}.py").write_text(MODELS)
-    sys.path.insert(0, str(folder))
-    yield folder
-    sys.path.remove(str(folder))
+    with importable_module(tmp_path_factory.mktemp("lookup_models"), MODULE, MODELS) as folder:
+        yield folder
 
 
 @pytest.fixture

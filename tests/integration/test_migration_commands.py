@@ -23,6 +23,7 @@ from pii_guard.cryptors.base import Cryptor
 from pii_guard.migration import Shard
 from pii_guard.sqlalchemy import CRYPTOR_KEY, decrypt
 from tests.support.executables import installed_script
+from tests.support.importable import importable_module
 from tests.support.kms_server import DUMMY_CREDENTIALS, REGION, KMSServer
 
 MARK = "LEGACY-PLAINTEXT-93c4"
@@ -61,11 +62,8 @@ MEMBER = f"{MODULE}:Member"
 
 @pytest.fixture(scope="session")
 def models_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("models")
-    (folder / f"{MODULE}.py").write_text(MODELS)
-    sys.path.insert(0, str(folder))
-    yield folder
-    sys.path.remove(str(folder))
+    with importable_module(tmp_path_factory.mktemp("models"), MODULE, MODELS) as folder:
+        yield folder
 
 
 @pytest.fixture
