@@ -53,7 +53,7 @@ from pii_guard.errors import (
 )
 from pii_guard.lookups import LookupSpec, declared_lookups, lookup_of
 from pii_guard.messages import message
-from pii_guard.storage import cryptor_token, kept_ciphertext
+from pii_guard.storage import cryptor_token, plaintext_to_encrypt, stored_or_legacy
 from pii_guard.types import (
     MASK,
     EncryptedStr,
@@ -443,20 +443,10 @@ def _encrypt_pending(session: Session) -> None:
                 continue
             site = ValueSite(owner, key, obj, obj)
             context = None if bind is None else bind(site)
-            if isinstance(value, EncryptedStr):
-                kept_ciphertext(value, context, token, cryptor, site)
-                continue
-            if not isinstance(value, str):
-                raise PIIUsageError(
-                    f"{owner.__name__}.{key} holds a {type(value).__name__}, not text; assign a str"
-                )
-            if value == MASK:
-                raise PIIEncryptionError(
-                    f"{owner.__name__}.{key} holds the mask of a stored value, not plaintext: "
-                    "assign the plaintext from decrypt() instead"
-                )
-            targets.append((obj, key, context))
-            values.append(value)
+            plaintext = plaintext_to_encrypt(value, context, token, cryptor, site)
+            if plaintext is not None:
+                targets.append((obj, key, context))
+                values.append(plaintext)
     if not values:
         _write_lookups(lookups)
         return
@@ -539,18 +529,20 @@ def _check_loaded(target: object) -> None:
             continue
         text = value.ciphertext
         site = ValueSite(owner, key, target, target)
-        if cryptor.is_ciphertext(text):
-            bind_origin(value, StoredOrigin(True, None if bind is None else bind(site), token))
-        elif allow_plaintext and not looks_like_wire_value(text):
-            state[key] = text  # legacy plaintext, while migrating: a plain str
-        else:
-            identity = inspect(target).identity
-            raise PIIDecryptionError(
-                f"it is not a stored value of {type(cryptor).__name__} (truncated, padded, "
-                "changed, or written by another cryptor); set PII_GUARD_ALLOW_PLAINTEXT=1 only "
-                "while migrating legacy plaintext",
-                field=f"{owner.__name__}.{key} of the row with key {identity}",
+        try:
+            is_stored = stored_or_legacy(
+                text,
+                cryptor,
+                allow_plaintext,
+                "set PII_GUARD_ALLOW_PLAINTEXT=1 only while migrating legacy plaintext",
             )
+        except PIIDecryptionError as error:
+            where = f"{owner.__name__}.{key} of the row with key {inspect(target).identity}"
+            raise PIIDecryptionError(error.reason, field=where) from None
+        if is_stored:
+            bind_origin(value, StoredOrigin(True, None if bind is None else bind(site), token))
+        else:
+            state[key] = text  # legacy plaintext, while migrating: a plain str
 
 
 def _allows_plaintext(session: Session | None) -> bool:

@@ -96,28 +96,61 @@ def load_pii(
                         position,
                         field=f"{site.owner.__name__}.{site.field}",
                     )
-            if chosen.is_ciphertext(text):
-                origin = origins.get(context := None if bind is None else bind(site))
-                if origin is None:
-                    origin = origins[context] = StoredOrigin(True, context, token)
-                if isinstance(value, EncryptedStr) and fresh:
-                    bind_origin(value, origin)
-                    return value
-                return stored_value(text, origin)
-            if allow_plaintext and not looks_like_wire_value(text):
+            try:
+                is_stored = stored_or_legacy(
+                    text, chosen, allow_plaintext, "pass allow_plaintext=True for legacy plaintext"
+                )
+            except PIIDecryptionError as error:
+                where = f"{site.owner.__name__}.{site.field}"
+                raise PIIDecryptionError(error.reason, position, field=where) from None
+            if not is_stored:
                 return text  # legacy plaintext: a plain str, encrypted on the next save
-            raise PIIDecryptionError(
-                f"it is not a stored value of {type(chosen).__name__} (truncated, padded, "
-                "changed, or written by another cryptor)"
-                + ("" if allow_plaintext else "; pass allow_plaintext=True for legacy plaintext"),
-                position,
-                field=f"{site.owner.__name__}.{site.field}",
-            )
+            origin = origins.get(context := None if bind is None else bind(site))
+            if origin is None:
+                origin = origins[context] = StoredOrigin(True, context, token)
+            if isinstance(value, EncryptedStr) and fresh:
+                bind_origin(value, origin)
+                return value
+            return stored_value(text, origin)
 
         instance = cast(ModelT, map_row(instance, check))
         remember_loaded_lookups(instance)
         loaded.append(instance)
     return loaded
+
+
+def stored_or_legacy(text: str, cryptor: Cryptor, allow_plaintext: bool, hint: str) -> bool:
+    """Whether stored text is a stored value of `cryptor` (True) or, where allowed, legacy
+    plaintext (False); anything else raises `PIIDecryptionError` (the caller says where).
+    Text in a stored shape that does not parse is never legacy plaintext."""
+    if cryptor.is_ciphertext(text):
+        return True
+    if allow_plaintext and not looks_like_wire_value(text):
+        return False
+    raise PIIDecryptionError(
+        f"it is not a stored value of {type(cryptor).__name__} (truncated, padded, changed, or "
+        "written by another cryptor)" + ("" if allow_plaintext else f"; {hint}")
+    )
+
+
+def plaintext_to_encrypt(
+    value: str, context: str | None, token: str, cryptor: Cryptor, site: ValueSite
+) -> str | None:
+    """The plaintext of a pending PII value, or None when it is a stored value to keep (after
+    `kept_ciphertext`'s checks); a value that is neither raises."""
+    if isinstance(value, EncryptedStr):
+        kept_ciphertext(value, context, token, cryptor, site)
+        return None
+    where = f"{site.owner.__name__}.{site.field}"
+    if not isinstance(value, str):
+        raise PIIUsageError(f"{where} holds a {type(value).__name__}, not text; assign a str")
+    if value == MASK:
+        raise PIIEncryptionError(
+            f"{where} holds the mask of a stored value, not plaintext: something turned an "
+            "EncryptedStr into text with str(); assign the plaintext (from decrypt_pii, or "
+            "pii_guard.sqlalchemy.decrypt) instead"
+        )
+    return str.__str__(value)
 
 
 def encrypt_pii(
@@ -336,17 +369,12 @@ def _plan_encryption(
 
     def collect(value: str, site: ValueSite, path: Path) -> str:
         context = batch.context_of(site)
-        if isinstance(value, EncryptedStr):
-            batch.keep.append(kept_ciphertext(value, context, token, batch.cryptor, site))
-            return value
-        if value == MASK:
-            raise PIIEncryptionError(
-                f"{site.owner.__name__}.{site.field} holds the mask of a stored value, not "
-                "plaintext: something turned an EncryptedStr into text with str(); assign "
-                "the plaintext from decrypt_pii instead"
-            )
-        batch.keep.append(None)
-        batch.send(str.__str__(value), context)
+        plaintext = plaintext_to_encrypt(value, context, token, batch.cryptor, site)
+        if plaintext is None:
+            batch.keep.append(str.__str__(value))  # checked by plaintext_to_encrypt
+        else:
+            batch.keep.append(None)
+            batch.send(plaintext, context)
         return value
 
     writer: LookupWriter | None = None
