@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from typing_extensions import is_typeddict
 
 from pii_guard.annotations import (
-    arms,
     carries_pii,
     element_arguments,
     field_annotation,
@@ -27,6 +26,7 @@ from pii_guard.annotations import (
     structure_fields,
 )
 from pii_guard.errors import PIIEncryptionError
+from pii_guard.walk import Shape, annotation_shape
 
 IsStored = Callable[[str], bool]
 
@@ -48,8 +48,7 @@ def check_row(
         ) from None
 
 
-_Shape = tuple[list[Any], bool]
-_Fields = tuple[tuple[str, tuple[str, ...], tuple[Any, ...], _Shape], ...]
+_Fields = tuple[tuple[str, tuple[str, ...], tuple[Any, ...], Shape], ...]
 _fields_cache: weakref.WeakKeyDictionary[type, _Fields] = weakref.WeakKeyDictionary()
 
 
@@ -65,11 +64,11 @@ def _pii_fields(cls: type) -> _Fields:
                     keys = tuple(
                         dict.fromkeys(k for k in (name, info.serialization_alias, info.alias) if k)
                     )
-                    entries.append((name, keys, (annotation,), _shape((annotation,))))
+                    entries.append((name, keys, (annotation,), annotation_shape((annotation,))))
         else:
             for name, annotation in structure_fields(cls).items():
                 if carries_pii(annotation):
-                    entries.append((name, (name,), (annotation,), _shape((annotation,))))
+                    entries.append((name, (name,), (annotation,), annotation_shape((annotation,))))
         cached = tuple(entries)
         _fields_cache[cls] = cached
     return cached
@@ -88,21 +87,16 @@ def _check_fields(cls: type, dumped: Mapping[str, Any], is_stored: IsStored) -> 
                 break
 
 
-def _shape(annotations: tuple[Any, ...]) -> _Shape:
-    arm_list = [arm for annotation in annotations for arm in arms(annotation)]
-    return arm_list, any(is_pii_annotation(arm) for arm in arm_list)
-
-
 def _check(
     annotations: tuple[Any, ...],
     dumped: Any,
     is_stored: IsStored,
     where: str,
-    shape: _Shape | None = None,
+    shape: Shape | None = None,
 ) -> None:
     if dumped is None:
         return
-    arm_list, text_is_pii = shape if shape is not None else _shape(annotations)
+    arm_list, text_is_pii, _, _ = shape if shape is not None else annotation_shape(annotations)
     if isinstance(dumped, str):
         if text_is_pii and not is_stored(dumped):
             raise RowNotStored(where)

@@ -52,10 +52,10 @@ def map_row(row: BaseModel, leaf: Leaf) -> BaseModel:
 
 # --- models and structures ---------------------------------------------------------------------
 
-_Shape = tuple[list[Any], bool, bool, bool]
+Shape = tuple[list[Any], bool, bool, bool]
 """An annotation's arms, whether a string under it is PII, whether it may hide a model, and
 whether it carries PII at all."""
-_FieldPlan = tuple[tuple[str, tuple[Any, ...], type, _Shape], ...]
+_FieldPlan = tuple[tuple[str, tuple[Any, ...], type, Shape], ...]
 _model_plans: weakref.WeakKeyDictionary[type, _FieldPlan | PIIInvalidFieldUsageError] = (
     weakref.WeakKeyDictionary()
 )
@@ -159,13 +159,13 @@ def _map_value(
     leaf: Leaf,
     site: ValueSite,
     path: Path,
-    shape: _Shape | None = None,
+    shape: Shape | None = None,
 ) -> Any:
     """`value` with `leaf` applied to each PII string in it (the same object when unchanged)."""
     if value is None:
         return None
     arm_list, text_is_pii, opaque, carries = (
-        shape if shape is not None else _alternatives(annotations)
+        shape if shape is not None else annotation_shape(annotations)
     )
     if isinstance(value, str):
         if text_is_pii:
@@ -252,10 +252,10 @@ def _map_collection(
 
 
 _ALTERNATIVES_CACHE_SIZE = 4096
-_alternatives_cache: dict[tuple[Any, ...], _Shape] = {}
+_alternatives_cache: dict[tuple[Any, ...], Shape] = {}
 
 
-def _alternatives(annotations: tuple[Any, ...]) -> _Shape:
+def annotation_shape(annotations: tuple[Any, ...]) -> Shape:
     """The arms of the annotations, whether a string under them is PII, and whether they may
     hide a model (`Any`).
 
@@ -274,7 +274,7 @@ def _alternatives(annotations: tuple[Any, ...]) -> _Shape:
     return found
 
 
-def _work_out_alternatives(annotations: tuple[Any, ...]) -> _Shape:
+def _work_out_alternatives(annotations: tuple[Any, ...]) -> Shape:
     arm_list = [arm for annotation in annotations for arm in arms(annotation)]
     return (
         arm_list,
