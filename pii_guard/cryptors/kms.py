@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -15,7 +15,12 @@ from pii_guard.cryptors.envelope import DATA_KEY_BYTES, DataKey, EnvelopeCryptor
 from pii_guard.cryptors.keycache import MAX_CACHE_SECONDS, DataKeyCache, scope_of
 from pii_guard.cryptors.keypin import KeyPin
 from pii_guard.cryptors.keyreuse import DataKeyReuse
-from pii_guard.errors import PIIConfigurationError, PIIDecryptionError, PIIKeyServiceError
+from pii_guard.errors import (
+    PIIConfigurationError,
+    PIIDecryptionError,
+    PIIGuardError,
+    PIIKeyServiceError,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -181,26 +186,16 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
         self.initialize()
         assert self._pin is not None, "initialize() sets the pin"
         pin = self._pin
-        options: Any = {"KeyId": pin.only_alias} if pin.only_alias is not None else {}
-        try:
-            answer = self._kms().decrypt(
-                CiphertextBlob=wrapped, EncryptionContext=_INDEX_KEY_CONTEXT, **options
-            )
-        except botocore.exceptions.ClientError as error:
-            code = _error_code(error)
-            if code in UNDECRYPTABLE_KEY_ERRORS:
-                raise PIIConfigurationError(
-                    f"KMS refused to unwrap an index key of the keyring ({code}): it was made "
-                    "under another KMS key or account, changed, or the caller lacks kms:Decrypt"
-                ) from None
-            raise PIIKeyServiceError(
-                f"KMS Decrypt of an index key failed: {_describe(error)}"
-            ) from error
-        except botocore.exceptions.BotoCoreError as error:
-            raise PIIKeyServiceError(
-                f"KMS Decrypt of an index key failed: {_describe(error)}"
-            ) from error
-        arn = str(answer.get("KeyId", ""))
+        key, arn = self._kms_decrypt(
+            wrapped,
+            pin.only_alias,
+            lambda code: PIIConfigurationError(
+                f"KMS refused to unwrap an index key of the keyring ({code}): it was made "
+                "under another KMS key or account, changed, or the caller lacks kms:Decrypt"
+            ),
+            "the index key",
+            EncryptionContext=_INDEX_KEY_CONTEXT,
+        )
         if pin.only_alias is None and not pin.knows(arn) and pin.aliases:
             pin.resolve_aliases()
         if pin.only_alias is None and not pin.knows(arn):
@@ -211,9 +206,6 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
                 "accept (PII_GUARD_KMS_KEY_ID, PII_GUARD_KMS_DECRYPT_KEY_IDS); make the keyring "
                 "with pii-guard keys new under the configured key"
             )
-        key = answer.get("Plaintext")
-        if not isinstance(key, bytes):
-            raise PIIKeyServiceError("KMS Decrypt answered without the index key (Plaintext)")
         return key
 
     def _unwrap_data_keys(self, first_positions: Mapping[bytes, int]) -> dict[bytes, bytes]:
@@ -272,28 +264,44 @@ class KMSEnvelopeCryptor(EnvelopeCryptor):
     ) -> tuple[bytes, str]:
         """The plaintext data key and the ARN of the KMS key that unwrapped it; with
         `only_alias`, KMS itself refuses a data key made under a key the alias does not name."""
+        return self._kms_decrypt(
+            encrypted,
+            only_alias,
+            lambda code: PIIDecryptionError(
+                f"KMS refused to decrypt its data key ({code}): the key was tampered with, "
+                "was made under a KMS key this cryptor does not accept (the configured key "
+                "and PII_GUARD_KMS_DECRYPT_KEY_IDS), or the caller lacks kms:Decrypt",
+                position,
+            ),
+        )
+
+    def _kms_decrypt(
+        self,
+        blob: bytes,
+        only_alias: str | None,
+        refused: Callable[[str], PIIGuardError],
+        what: str = "the data key",
+        **options: Any,
+    ) -> tuple[bytes, str]:
+        """One KMS `Decrypt`: the plaintext and the ARN of the key that unwrapped it. KMS
+        refusing the blob itself raises `refused(code)`; any other failure is a key-service
+        error. With `only_alias`, KMS checks the key against the alias itself."""
+        if only_alias is not None:
+            options["KeyId"] = only_alias
         try:
-            if only_alias is None:
-                answer = self._kms().decrypt(CiphertextBlob=encrypted)
-            else:
-                answer = self._kms().decrypt(CiphertextBlob=encrypted, KeyId=only_alias)
+            answer = self._kms().decrypt(CiphertextBlob=blob, **options)
         except botocore.exceptions.ClientError as error:
             code = _error_code(error)
             if code in UNDECRYPTABLE_KEY_ERRORS:
-                raise PIIDecryptionError(
-                    f"KMS refused to decrypt its data key ({code}): the key was tampered with, "
-                    "was made under a KMS key this cryptor does not accept (the configured key "
-                    "and PII_GUARD_KMS_DECRYPT_KEY_IDS), or the caller lacks kms:Decrypt",
-                    position,
-                ) from None
+                raise refused(code) from None
             raise PIIKeyServiceError(f"KMS Decrypt failed: {_describe(error)}") from error
         except botocore.exceptions.BotoCoreError as error:
             raise PIIKeyServiceError(f"KMS Decrypt failed: {_describe(error)}") from error
         key, arn = answer.get("Plaintext"), answer.get("KeyId")
         if not isinstance(key, bytes) or not isinstance(arn, str):
             raise PIIKeyServiceError(
-                "KMS Decrypt answered without the data key and the key ARN (Plaintext and "
-                "KeyId): the endpoint is not KMS, or a proxy changed the answer"
+                f"KMS Decrypt answered without {what} and the key ARN (Plaintext and KeyId): "
+                "the endpoint is not KMS, or a proxy changed the answer"
             )
         return key, arn
 
