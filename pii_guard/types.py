@@ -154,17 +154,19 @@ def _validate_pii_text(
         return value
     context = info.context
     marker = context.get(STORED_KEY) if isinstance(context, Mapping) else None
-    if marker and type(value) is str:
+    # load_pii's own marker, one per call; the public STORED_CONTEXT carries just True.
+    origin = None if not marker else marker if isinstance(marker, StoredOrigin) else _UNBOUND
+    if origin is not None and type(value) is str:
         # Stored text as it was stored: string constraints and case changes are for
         # plaintext, and must never alter (or reject) a ciphertext.
-        return stored_value(value, marker if isinstance(marker, StoredOrigin) else _UNBOUND)
+        return stored_value(value, origin)
     try:
         text = handler(value)
     except ValidationError as error:
         # Inline rather than validate_hiding_input: this runs once per PII value.
         raise without_input(error) from None
-    if marker and isinstance(text, str):
-        return stored_value(text, marker if isinstance(marker, StoredOrigin) else _UNBOUND)
+    if origin is not None and isinstance(text, str):
+        return stored_value(text, origin)
     return text
 
 
