@@ -43,11 +43,11 @@ from pii_guard.config import get_cryptor
 from pii_guard.cryptors.base import Cryptor
 from pii_guard.errors import PIIUsageError
 from pii_guard.sqlalchemy import (
-    _ALLOW_PLAINTEXT_KEY,
+    ALLOW_PLAINTEXT_KEY,
     CONTEXT_KEY,
     CRYPTOR_KEY,
-    _attributes,
     decrypt,
+    pii_attributes,
     set_recomputed_lookup,
 )
 
@@ -129,7 +129,7 @@ def _migrate_batch(
     """Encrypt the values still holding legacy plaintext (read as plain `str`)."""
     rows = values = 0
     for obj in objects:
-        plain = [key for key, _ in _attributes(type(obj)) if type(getattr(obj, key)) is str]
+        plain = [key for key, _ in pii_attributes(type(obj)) if type(getattr(obj, key)) is str]
         if plain:
             rows += 1
             values += len(plain)
@@ -144,10 +144,10 @@ def _rewrap_batch(session: Session, objects: Sequence[object], options: Options)
     holding = [
         obj
         for obj in objects
-        if any(getattr(obj, key) is not None for key, _ in _attributes(type(obj)))
+        if any(getattr(obj, key) is not None for key, _ in pii_attributes(type(obj)))
     ]
     values = sum(
-        getattr(obj, key) is not None for obj in holding for key, _ in _attributes(type(obj))
+        getattr(obj, key) is not None for obj in holding for key, _ in pii_attributes(type(obj))
     )
     if options.dry_run or not holding:
         return len(holding), values
@@ -236,7 +236,7 @@ def run(
         CRYPTOR_KEY: cryptor,
         CONTEXT_KEY: options.binding if command == "migrate" else options.to_binding,
         # migrate reads legacy plaintext as plain str; rewrap follows PII_GUARD_ALLOW_PLAINTEXT
-        **({_ALLOW_PLAINTEXT_KEY: True} if command == "migrate" else {}),
+        **({ALLOW_PLAINTEXT_KEY: True} if command == "migrate" else {}),
     }
     change = CHANGES[command]
     while options.max_batches is None or report.batches < options.max_batches:
@@ -293,7 +293,7 @@ class _Walk:
     @classmethod
     def of(cls, model: type) -> _Walk:
         mapper: Mapper[Any] = inspect(model)
-        if not _attributes(model):
+        if not pii_attributes(model):
             raise PIIUsageError(
                 f"{model.__name__} has no PII columns (annotate them with PIIStr, or map them "
                 "with PIIString)"

@@ -16,8 +16,8 @@ Importing this module (the `sqlalchemy` extra) turns on, for every session and m
   SQLModel's `email_lookup: Lookup = lookup_of("email")`) is filled in the same flush with the
   blind index of the plaintext; filter with `lookup_values` and put unique indexes on it.
 
-A session can carry its own cryptor and binding: `session.info["pii_guard.cryptor"]`,
-`session.info["pii_guard.context"]`.
+A session can carry its own cryptor, binding and migration mode: `session.info` keys
+`"pii_guard.cryptor"`, `"pii_guard.context"` and `"pii_guard.allow_plaintext"`.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ LOOKUP_INFO_KEY = "pii_guard.lookup"
 LOOKUP_LENGTH = 64  # "v<version>:" and 43 base64 characters of a whole HMAC-SHA256
 CRYPTOR_KEY = "pii_guard.cryptor"
 CONTEXT_KEY = "pii_guard.context"
-_ALLOW_PLAINTEXT_KEY = "pii_guard.allow_plaintext"
+ALLOW_PLAINTEXT_KEY = "pii_guard.allow_plaintext"
 
 # Values straight from a result row, before the load event has checked and bound them.
 _FROM_DATABASE = StoredOrigin(bound=False)
@@ -315,7 +315,7 @@ def _refuse_models_mapped_before_import() -> None:
 _refuse_models_mapped_before_import()
 
 
-def _attributes(cls: type) -> tuple[tuple[str, type], ...]:
+def pii_attributes(cls: type) -> tuple[tuple[str, type], ...]:
     """(attribute, the mapped class that declares it) of the PII columns of `cls`."""
     found = _pii_attributes.get(cls)
     if found is None:
@@ -416,7 +416,7 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
 
 
 def _encrypt_pending(session: Session) -> None:
-    pending = [obj for obj in (*session.new, *session.dirty) if _attributes(type(obj))]
+    pending = [obj for obj in (*session.new, *session.dirty) if pii_attributes(type(obj))]
     if not pending:
         return
     cryptor = _session_cryptor(session)
@@ -437,7 +437,7 @@ def _encrypt_pending(session: Session) -> None:
                 writer = writer if writer is not None else LookupWriter(cryptor)
                 # Kept values' lookups were checked above, by attribute history.
                 lookups.append((obj, writer.fill(obj, present, check_kept=False)))
-        for key, owner in _attributes(type(obj)):
+        for key, owner in pii_attributes(type(obj)):
             value = state.get(key)
             if value is None:
                 continue
@@ -514,7 +514,7 @@ def _bind_refreshed(target: object, context: Any, attrs: Iterable[str] | None) -
 
 
 def _check_loaded(target: object) -> None:
-    attributes = _attributes(type(target))
+    attributes = pii_attributes(type(target))
     if not attributes:
         return
     session = object_session(target)
@@ -548,9 +548,9 @@ def _check_loaded(target: object) -> None:
 def _allows_plaintext(session: Session | None) -> bool:
     if session is None:
         return load_settings().allow_plaintext
-    allowed = session.info.get(_ALLOW_PLAINTEXT_KEY)
+    allowed = session.info.get(ALLOW_PLAINTEXT_KEY)
     if allowed is None:
-        allowed = session.info[_ALLOW_PLAINTEXT_KEY] = load_settings().allow_plaintext
+        allowed = session.info[ALLOW_PLAINTEXT_KEY] = load_settings().allow_plaintext
     return bool(allowed)
 
 
@@ -581,7 +581,7 @@ def _decrypt(
     contexts: list[str | None] = []
     for position, obj in enumerate(listed):
         plain: dict[str, str | None] = {}
-        for key, owner in _attributes(type(obj)):
+        for key, owner in pii_attributes(type(obj)):
             value = getattr(obj, key)  # loads an expired attribute
             if value is None or isinstance(value, EncryptedStr):
                 plain[key] = None
