@@ -43,8 +43,9 @@ from lint import CACHE, DJANGO_VERSION, django_tree
 
 from flake8_pii.config import load_settings
 from flake8_pii.engine import analyse_source
-from flake8_pii.index import ProjectIndex, project_index
+from flake8_pii.index_build import build_index
 from flake8_pii.runner import UnreadableFile, discover, read_source
+from flake8_pii.session import project_index
 
 WORK = CACHE / "robustness"
 BIN = Path(sys.executable).parent
@@ -259,7 +260,7 @@ def time_chain(kind: str, size: int) -> None:
         text = HEAD + CHAINS[kind](size)
         path = root / "app" / "chain.py"
         path.write_text(text)
-        index = ProjectIndex.build(root, load_settings(root), use_cache=False)
+        index = build_index(root, load_settings(root), use_cache=False)
         started = time.perf_counter()
         result = analyse_source(text, str(path), index, use_cache=False)
         seconds = time.perf_counter() - started

@@ -37,7 +37,7 @@ class PIIChecker:
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
         from flake8_pii.config import ConfigError
-        from flake8_pii.index import project_for_file
+        from flake8_pii.session import project_for_file
 
         self._filename = filename
         self._lines = lines
@@ -79,7 +79,7 @@ class PIIChecker:
         }
 
     def run(self) -> Iterator[tuple[int, int, str, type[PIIChecker]]]:
-        from flake8_pii.index import project_index
+        from flake8_pii.session import project_index
 
         if self._config_error is not None:
             from flake8_pii.findings import config_error_message

@@ -11,6 +11,7 @@ folder that git tracks came with the checkout: it is neither read nor written.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -32,6 +33,23 @@ _CACHES: dict[Path, ProjectCache | None] = {}
 
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@functools.cache
+def analyzer_digest() -> str:
+    """The analyzer's version and a digest of its own source: the rules, the vocabulary, the
+    type pass and the message texts. Cached summaries and findings were made by one analyzer;
+    keyed on this, a changed rule or vocabulary entry is never answered from them."""
+    import flake8_pii
+    import pii_guard.paths  # the path reading the rules share with the runtime
+
+    digest = hashlib.blake2b(flake8_pii.__version__.encode(), digest_size=16)
+    package = Path(flake8_pii.__file__).parent
+    sources = [(p.relative_to(package).as_posix(), p) for p in package.rglob("*.py")]
+    sources.append(("pii_guard/paths.py", Path(pii_guard.paths.__file__)))
+    for name, path in sorted(sources):
+        digest.update(b"\x00" + name.encode() + b"\x00" + path.read_bytes())
+    return digest.hexdigest()
 
 
 class ProjectCache:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from flake8_pii import __version__
+from flake8_pii.api import check_paths
 from flake8_pii.baseline import BaselineError, build_entries, new_findings, read_baseline
 from flake8_pii.baseline import write_baseline as save_baseline
 from flake8_pii.config import ConfigError
@@ -28,7 +29,6 @@ from flake8_pii.report import (
     render_text,
     repository_root,
 )
-from flake8_pii.runner import check_paths
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 CODE_PREFIX = re.compile(r"^[A-Z]+[0-9]*$")
@@ -49,9 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="check Python files and folders (default: the current folder)",
-        description="Report PII fields used in query filters (PII001), ordering (PII002), "
-        "primary keys (PII003), unique constraints (PII004), PII values passed to log "
-        "calls (PII005), and noqa comments naming PII codes that silence nothing (PII100).",
+        description=f"Report PII misuse in Python source.\n\n{catalogue_text()}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     check.add_argument("--format", choices=FORMATS, default="text", help="output format")
@@ -112,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
         "versions of the configured keyring and checks that each unwraps.",
     )
     keys.add_argument("action", choices=("new", "list"), help="new or list")
+    rules = commands.add_parser(
+        "rules",
+        help="list the codes pii-guard reports, each with its page",
+        description="List every code of the catalogue: its name, what it flags and its page.",
+    )
+    rules.add_argument(
+        "--markdown", action="store_true", help="as the Markdown list of docs/rules/README.md"
+    )
     serve = commands.add_parser(
         "serve",
         help="run the PII cryptor service (AMSDAL's protocol) over KMS",
@@ -200,6 +207,16 @@ def _codes(option: str, value: str | None) -> tuple[str, ...]:
     return codes
 
 
+def catalogue_text() -> str:
+    """One line per code of the catalogue, as `pii-guard rules` and `check --help` show it."""
+    return "\n".join(f"  {rule.code}  {rule.summary}  ({rule.name})" for rule in RULES.values())
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as the list of docs/rules/README.md, one link to each code's page."""
+    return "".join(f"- [{rule.code}]({rule.code}.md): {rule.summary}\n" for rule in RULES.values())
+
+
 def is_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
     """flake8's rule: the longest matching prefix decides; without --select, all are selected."""
     selected = max((len(p) for p in select if code.startswith(p)), default=-1)
@@ -262,6 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pii_guard.server.main import run_serve  # the ASGI stack, only now
 
         return run_serve(args)
+    if args.command == "rules":
+        sys.stdout.write(catalogue_markdown() if args.markdown else catalogue_text() + "\n")
+        return EXIT_CLEAN
     try:
         return run_check(args)
     except (UsageError, ConfigError, BaselineError) as error:

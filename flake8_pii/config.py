@@ -9,38 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-BUILTIN_PII_TYPES = frozenset(
-    {
-        "pii_guard.PIIStr",
-        "pii_guard.types.PIIStr",
-        "amsdal.models.PIIStr",
-        "amsdal_models.classes.fields.pii.PIIStr",
-    }
-)
-
-# Methods of a query (or of a model's manager) whose keyword arguments are field lookups.
-BUILTIN_QUERY_METHODS = frozenset(
-    {
-        "filter",
-        "exclude",
-        "get",
-        "get_or_none",
-        "aget",
-        "aget_or_none",
-        "get_or_create",
-        "aget_or_create",
-        "update_or_create",
-        "aupdate_or_create",
-        "filter_by",
-    }
-)
-
-# Names that hold a logger by convention, besides values the analyzer sees come from a logger
-# factory (`logging.getLogger`, `structlog.get_logger`, `loguru.logger`).
-BUILTIN_LOGGER_NAMES = frozenset({"logger", "log", "_logger", "_log", "LOGGER", "LOG"})
-
-# Functions that write their arguments to a log or the console.
-BUILTIN_LOG_SINKS = frozenset({"print", "pprint.pprint", "warnings.warn"})
+from flake8_pii import vocabulary
 
 DEFAULT_EXCLUDE = (
     ".git",
@@ -68,10 +37,10 @@ class ConfigError(Exception):
 class Settings:
     """What the analyzer treats as PII types, log calls and queries, and what it skips."""
 
-    pii_types: frozenset[str] = BUILTIN_PII_TYPES
-    query_methods: frozenset[str] = BUILTIN_QUERY_METHODS
-    logger_names: frozenset[str] = BUILTIN_LOGGER_NAMES
-    log_sinks: frozenset[str] = BUILTIN_LOG_SINKS
+    pii_types: frozenset[str] = vocabulary.PII_TYPES
+    query_methods: frozenset[str] = vocabulary.QUERY_METHODS
+    logger_names: frozenset[str] = vocabulary.LOGGER_NAMES
+    log_sinks: frozenset[str] = vocabulary.LOG_SINKS
     exclude: tuple[str, ...] = ()
     source: str = field(default="defaults", compare=False)
 

@@ -1,9 +1,7 @@
-"""Runs the rules over one module with the project index and yields its findings.
+"""Analyses one source text: prefilter, cache, parse, the rule pass; gives findings or an error.
 
-The cheap decision comes first: a module that defines no model with PII, declares no keys and
-imports nothing that leads to a model with PII cannot have a finding, and is never parsed with
-libcst. The findings of a module that is analysed are cached, keyed on its text, the summaries of
-every project module it imports (transitively), the settings and the message texts; the cache
+The cheap decision comes first (`prefilter`): a module that cannot have a finding is never parsed
+with libcst. The findings of a module that is analysed are cached (`findings_cache`); the cache
 always holds its unused-noqa findings (PII100), which only callers that ask for them get.
 """
 
@@ -11,33 +9,23 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import libcst as cst
 
-from flake8_pii.cache import ProjectCache, content_hash, project_cache
+from flake8_pii.cache import ProjectCache, project_cache
 from flake8_pii.deep import MAX_NESTING, deepest_nesting, on_large_stack, ran_out_of_stack
-from flake8_pii.findings import RULES, UNUSED_NOQA, Finding, catalogue_digest
-from flake8_pii.index import ModelInfo, ProjectIndex
-from flake8_pii.noqa import noqa_comments, silenced_by
-from flake8_pii.positions import Locator
+from flake8_pii.findings import UNUSED_NOQA, Finding
+from flake8_pii.findings_cache import entry_name, read_findings, write_findings
+from flake8_pii.index import ProjectIndex
+from flake8_pii.noqa import noqa_comments
+from flake8_pii.prefilter import can_have_findings
 from flake8_pii.project import module_name
-from flake8_pii.resolve import AnnotationOf, IterationOf, ModelClass, Resolver
-from flake8_pii.rules.base import Context, Rule
-from flake8_pii.rules.declarations import DeclarationRule
-from flake8_pii.rules.logging import LoggingRule
-from flake8_pii.rules.queries import QueryRule
-from flake8_pii.summary import ModuleSummary, summarise
+from flake8_pii.rule_pass import run_rules
+from flake8_pii.summary import summarise
 from flake8_pii.unused_noqa import mentions_our_codes, unused_noqa
-from flake8_pii.walk import walk
 
-# Where a report is, for the Locator: module-level statement, innermost statement, its blocks.
-Where = tuple[cst.CSTNode, cst.CSTNode | None, tuple[cst.IndentedBlock, ...]]
-ENGINE_VERSION = "3"
-ALL_RULES: tuple[type[Rule], ...] = (QueryRule, DeclarationRule, LoggingRule)
 TOO_DEEP = "too deeply nested to analyse"
 _LIBCST_POSITION = re.compile(r"^(?:parser|tokenizer) error: (?:error at \d+:\d+: )?")
 
@@ -117,21 +105,10 @@ def _analyse(text: str, path: str, index: ProjectIndex, options: _Options) -> Fi
     cache: ProjectCache | None = project_cache(index.root) if options.use_cache else None
     entry = ""
     if cache is not None:
-        key = content_hash(
-            "\x1f".join(
-                (
-                    ENGINE_VERSION,
-                    catalogue_digest(),  # cached findings hold their messages
-                    content_hash(text.encode("utf-8", "surrogatepass")),
-                    index.dependency_digest(summary),
-                    index.settings.digest(),
-                )
-            ).encode()
-        )
-        entry = f"findings/{key}"
-        cached = cache.read(entry)
-        if "findings" in cached:
-            return FileResult(tuple(_finding_from_json(path, item) for item in cached["findings"]))
+        entry = entry_name(text, summary, index)
+        cached = read_findings(cache, entry, path)
+        if cached is not None:
+            return FileResult(cached)
     if tree is None:
         tree, error = _parse(text, path)
         if tree is None:
@@ -151,9 +128,9 @@ def _analyse(text: str, path: str, index: ProjectIndex, options: _Options) -> Fi
             error=f"libcst cannot parse this file at {error.raw_line}:{error.raw_column + 1}, "
             f"though Python can ({reason})"
         )
-    findings = _run_rules(module, tree, text, path, summary, index)
+    findings = run_rules(module, tree, text, path, summary, index)
     if cache is not None:
-        cache.write(entry, {"findings": [_finding_to_json(f) for f in findings]})
+        write_findings(cache, entry, findings)
     return FileResult(tuple(findings))
 
 
@@ -187,212 +164,4 @@ def _parse(text: str, path: str) -> tuple[ast.Module | None, str | None]:
         return None, f"{TOO_DEEP}: Python's parser runs out of memory"
 
 
-def can_have_findings(summary: ModuleSummary, index: ProjectIndex) -> bool:
-    """Whether the module defines, declares or imports anything that leads to PII."""
-    if summary.declares_keys:
-        return True
-    reaching = index.reaching_pii
-    if any(f"{summary.module}.{name}" in reaching for name in summary.classes):
-        return True
-    leads = index.names_leading_to_pii
-    for target in (*summary.imports.values(), *summary.star_imports):
-        if target in leads or index.resolve(target) in reaching or index.is_pii_type(target):
-            return True
-    return False
-
-
-def _run_rules(
-    module: cst.Module,
-    tree: ast.Module,
-    text: str,
-    path: str,
-    summary: ModuleSummary,
-    index: ProjectIndex,
-) -> list[Finding]:
-    resolver = Resolver(index, summary, module)
-    walker = _Walker(resolver, [rule() for rule in ALL_RULES])
-    # one module-level statement at a time, so that each report knows which one holds it
-    for statement_at_top in module.body:
-        walker.top = statement_at_top
-        walk(statement_at_top, walker)
-    locate = Locator(module, text, tree)
-    noqa = noqa_comments(text)
-    findings = []
-    used: set[tuple[int, str]] = set()
-    for node, code, parts, statement, where in walker.reports:
-        line, column, _ = locate(node, *where)
-        first, _, last = locate(statement, *where)
-        silenced = silenced_by(code, (line, first, last), noqa)
-        if silenced is not None:
-            comment, codes = silenced
-            used.update((comment.line, c) for c in codes)
-            continue
-        findings.append(
-            Finding(
-                path=path,
-                line=line,
-                column=column,
-                code=code,
-                message=RULES[code].message(**parts),
-                subject=parts.get("subject", ""),
-                statement=resolver.code(statement),
-            )
-        )
-    findings.extend(unused_noqa(path, text, noqa, used))
-    return sorted(set(findings))
-
-
-class _Walker:
-    """One pass over the module: keeps the resolver's scopes current and calls the rules."""
-
-    def __init__(self, resolver: Resolver, rules: Sequence[Rule]) -> None:
-        self.resolver = resolver
-        self.rules = rules
-        self.context = Context(resolver, self._report)
-        # (statement, the statement holding it): a line of simple statements is both; for a
-        # compound statement it is the expression of its header (`if` test, `for` iterable)
-        self.statements: list[tuple[cst.CSTNode, cst.CSTNode]] = []
-        self.blocks: list[cst.IndentedBlock] = []
-        # per enclosing class or function: the model of a class (None for functions)
-        self.containers: list[tuple[str, ModelInfo | None]] = []
-        self.top: cst.CSTNode = resolver.module
-        self.reports: list[tuple[cst.CSTNode, str, dict[str, str], cst.CSTNode, Where]] = []
-
-    def _report(
-        self,
-        node: cst.CSTNode,
-        code: str,
-        parts: dict[str, str],
-        statement: cst.CSTNode | None,
-    ) -> None:
-        where: Where = (self.top, None, ())
-        if statement is None and self.statements:
-            statement, owner = self.statements[-1]
-            where = (self.top, owner, tuple(self.blocks))
-        self.reports.append((node, code, parts, statement or node, where))
-
-    # classes and functions
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        model = None
-        if not self.containers:
-            model = self.resolver.model_named(f"{self.resolver.summary.module}.{node.name.value}")
-        for rule in self.rules:
-            rule.visit_class(node, model, self.context)
-        self.containers.append(("class", model))
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.containers.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        first: ModelInfo | None = None
-        decorators = {self.resolver.code(d.decorator) for d in node.decorators}
-        if self.containers and self.containers[-1][0] == "class":
-            model = self.containers[-1][1]
-            if model is not None and "staticmethod" not in decorators:
-                first = model
-        self.resolver.enter_function(node, first)
-        if first is not None and "classmethod" in decorators and node.params.params:
-            self.resolver.scope.bind(node.params.params[0].name.value, 0, ModelClass(first))
-        self.containers.append(("function", None))
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.resolver.leave_function()
-        self.containers.pop()
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.resolver.enter_function(node, None)
-
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self.resolver.leave_function()
-
-    # bindings
-
-    def leave_Assign(self, original_node: cst.Assign) -> None:
-        for target in original_node.targets:
-            self.resolver.bind_target(target.target, original_node.value)
-
-    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
-        annotation = AnnotationOf(original_node.annotation.annotation)
-        value = original_node.value
-        if value is None or self.resolver.annotation_type(annotation.annotation) is not None:
-            self.resolver.bind_target(original_node.target, annotation)
-        else:
-            self.resolver.bind_target(original_node.target, value)
-
-    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
-        if isinstance(original_node.operator, cst.AddAssign | cst.ModuloAssign):
-            combined = cst.BinaryOperation(
-                left=original_node.target, operator=cst.Add(), right=original_node.value
-            )
-            self.resolver.bind_target(original_node.target, combined)
-
-    def visit_For(self, node: cst.For) -> None:
-        self.resolver.bind_target(node.target, IterationOf(node.iter))
-        self.statements.append((node.iter, node))
-
-    def leave_For(self, original_node: cst.For) -> None:
-        self.statements.pop()
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self.resolver.bind_target(node.target, IterationOf(node.iter))
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.resolver.bind_target(node.target, node.value)
-
-    # statements, for what a finding's statement is and where its noqa may stand
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self.statements.append((node, node))
-
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self.blocks.append(node)
-
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        self.blocks.pop()
-
-    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
-        self.statements.pop()
-
-    def visit_If(self, node: cst.If) -> None:
-        self.statements.append((node.test, node))
-
-    def leave_If(self, original_node: cst.If) -> None:
-        self.statements.pop()
-
-    def visit_While(self, node: cst.While) -> None:
-        self.statements.append((node.test, node))
-
-    def leave_While(self, original_node: cst.While) -> None:
-        self.statements.pop()
-
-    def visit_With(self, node: cst.With) -> None:
-        self.statements.append((node.items[0].item, node))
-
-    def leave_With(self, original_node: cst.With) -> None:
-        self.statements.pop()
-
-    # the rules' hooks
-
-    def visit_Call(self, node: cst.Call) -> None:
-        for rule in self.rules:
-            rule.visit_call(node, self.context)
-
-
-def _finding_to_json(finding: Finding) -> list[Any]:
-    return [
-        finding.line,
-        finding.column,
-        finding.code,
-        finding.message,
-        finding.subject,
-        finding.statement,
-    ]
-
-
-def _finding_from_json(path: str, item: list[Any]) -> Finding:
-    line, column, code, message, subject, statement = item
-    return Finding(path, line, column, code, message, subject, statement)
-
-
-__all__ = ["ALL_RULES", "FileResult", "analyse_source", "can_have_findings"]
+__all__ = ["FileResult", "analyse_source"]

@@ -1,46 +1,23 @@
 """The project index: every module's summary, and from them the models, PII fields and FK fields.
 
-Summaries are built with `ast` (cheap) and cached in `<root>/.pii_guard_cache/` (see `cache`),
-keyed on each file's content, so flake8 workers and repeated runs re-read only files that
-changed. Which classes are models and which fields are PII or FK is resolved lazily, once per
-process.
+`index_build` makes it; this module answers questions of it: what a name in a module stands for,
+which classes are models, which fields are PII or FK, which names lead to PII. Models are
+resolved lazily, once per process.
 """
 
 from __future__ import annotations
 
-import ast
 import json
-import os
-import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from stat import S_ISREG
-from typing import Any
 
-from flake8_pii.cache import content_hash, project_cache
-from flake8_pii.config import Settings, load_settings
-from flake8_pii.deep import retrying_on_large_stack
-from flake8_pii.project import find_root, module_name, python_file_names
-from flake8_pii.summary import ClassSummary, ModuleSummary, summarise
+from flake8_pii import vocabulary
+from flake8_pii.annotations import Names, read_annotation
+from flake8_pii.cache import content_hash
+from flake8_pii.config import Settings
+from flake8_pii.summary import ClassSummary, ModuleSummary
 from flake8_pii.words import WordSearch
-
-INDEX_ENTRY = "index-v4"
-
-# A star import re-exports names without spelling them, so no trigger word shows in its text.
-_STAR_IMPORT = re.compile(rb"\bimport\s*\*")
-
-# Subscripted types whose arguments are looked into for PII types and models.
-_WRAPPERS = frozenset({"Optional", "Union", "Annotated", "Required", "NotRequired", "Final"})
-
-# A field whose default calls one of these declares a lookup (blind index) of the PII field the
-# call names: `email_lookup: Lookup = lookup_of("email", normalizer="email")`.
-LOOKUP_DECLARERS = frozenset(
-    {"pii_guard.lookup_of", "pii_guard.lookups.lookup_of", "pii_guard.sqlalchemy.lookup_column"}
-)
-# A field annotated with this type holds a lookup value: a keyed hash, never PII.
-LOOKUP_TYPES = frozenset({"pii_guard.Lookup", "pii_guard.lookups.Lookup"})
 
 
 @dataclass(frozen=True)
@@ -74,16 +51,6 @@ class ModelInfo:
         return None
 
 
-def _summary_of(data: bytes, filename: str, name: str, is_package: bool) -> ModuleSummary | None:
-    """The summary of a module's source, or None when Python cannot parse it."""
-    try:
-        return retrying_on_large_stack(
-            lambda: summarise(ast.parse(data, filename=filename), name, is_package)
-        )
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
 class ProjectIndex:
     """Summaries of every module under a root, and the models they define."""
 
@@ -102,59 +69,12 @@ class ProjectIndex:
         self._models: dict[str, ModelInfo | None] = {}
         self._digests: dict[str, str] = {}
 
-    # --- building -------------------------------------------------------------------------
-
-    @classmethod
-    def build(cls, root: Path, settings: Settings, use_cache: bool = True) -> ProjectIndex:
-        """Index `root`, reading with `ast` only the files that can matter.
-
-        A file can matter only if it mentions a trigger word: the name of a PII type, or of a
-        model that reaches PII, or of a name that re-exports one. Starting from the PII type
-        names, files that mention a trigger are summarised and their models add triggers,
-        until nothing new is found. On Django (no PII) that parses nothing.
-        """
-        cache = project_cache(root) if use_cache else None
-        cached: dict[str, Any] = cache.read(INDEX_ENTRY) if cache is not None else {}
-        if cached.get("settings") != settings.digest():
-            cached = {}
-        old_files: dict[str, Any] = cached.get("files", {})
-        stats: dict[str, tuple[int, int]] = {}
-        inside_root = len(os.path.join(str(root), ""))
-        for path in python_file_names(str(root), root, settings.exclude):
-            try:
-                stat = os.stat(path)
-            except OSError:
-                continue
-            if not S_ISREG(stat.st_mode):
-                continue  # reading a named pipe would wait for a writer forever
-            relative = path[inside_root:].replace(os.sep, "/")
-            stats[relative] = (stat.st_mtime_ns, stat.st_size)
-        if set(stats) == set(old_files) and all(
-            (old_files[rel]["mtime"], old_files[rel]["size"]) == stat for rel, stat in stats.items()
-        ):
-            files = old_files
-        else:
-            files = _scan(root, settings, stats, old_files)
-            if cache is not None:
-                cache.write(INDEX_ENTRY, {"settings": settings.digest(), "files": files})
-        summaries: dict[str, ModuleSummary] = {}
-        hashes: dict[str, str] = {}
-        for entry in files.values():
-            if "summary" not in entry:
-                continue
-            summary = ModuleSummary.from_json(entry["summary"])
-            if summary.module not in summaries:
-                summaries[summary.module] = summary
-                if entry.get("parsed", True):
-                    hashes[summary.module] = entry["hash"]
-        return cls(root, settings, summaries, hashes)
-
     @cached_property
     def triggers(self) -> frozenset[str]:
         """Words one of which a module must contain to have anything to do with PII."""
         words = {name.rpartition(".")[2] for name in self.settings.pii_types}
         # a module re-exporting `lookup_of` must be indexed for the models importing it from there
-        words.update(name.rpartition(".")[2] for name in LOOKUP_DECLARERS)
+        words.update(name.rpartition(".")[2] for name in vocabulary.LOOKUP_DECLARERS)
         words.update(name.rpartition(".")[2] for name in self.reaching_pii)
         for summary in self.modules.values():
             for local, target in summary.imports.items():
@@ -227,8 +147,8 @@ class ProjectIndex:
             if (
                 self.class_summary(candidate) is not None
                 or candidate in self.settings.pii_types
-                or candidate in LOOKUP_DECLARERS
-                or candidate in LOOKUP_TYPES
+                or candidate in vocabulary.LOOKUP_DECLARERS
+                or candidate in vocabulary.LOOKUP_TYPES
             ):
                 return candidate
         return None
@@ -273,13 +193,20 @@ class ProjectIndex:
         indexes = {
             name: named
             for name, callee, named in cls.defaults
-            if self.qualify(module, callee) in LOOKUP_DECLARERS
+            if self.qualify(module, callee) in vocabulary.LOOKUP_DECLARERS
         }
+        names = self.annotation_names(module)
         for name, annotation in cls.fields:
-            pii, target, many = self._annotation_facts(module, annotation)
+            reading = read_annotation(annotation, names)
             lookup = name in indexes or self._is_lookup_type(module, annotation)
             fields[name] = FieldInfo(
-                name, qualified, pii, target, many, lookup, indexes.get(name)
+                name,
+                qualified,
+                reading.pii is not None,
+                reading.model,
+                reading.holds_many,
+                lookup,
+                indexes.get(name),
             )
         if not cls.fields and not inherits_model:
             return None
@@ -290,7 +217,7 @@ class ProjectIndex:
         dotted = annotation.strip().strip("'\"").strip()
         if not dotted.replace(".", "").replace("_", "").isalnum():
             return False
-        return self.qualify(module, dotted) in LOOKUP_TYPES
+        return self.qualify(module, dotted) in vocabulary.LOOKUP_TYPES
 
     def _is_model(self, qualified: str, _seen: frozenset[str] = frozenset()) -> bool:
         """Whether a class is a model, answered without building it: models that refer to each
@@ -313,53 +240,14 @@ class ProjectIndex:
         names = (self.qualify(module, base.split("[")[0]) for base in cls.bases)
         return [name for name in names if name is not None]
 
-    def _annotation_facts(
-        self, module: ModuleSummary, annotation: str
-    ) -> tuple[bool, str | None, bool]:
-        """(contains a PII type, referenced model, that reference is a container)."""
-        try:
-            tree = ast.parse(annotation, mode="eval").body
-        except SyntaxError:
-            return False, None, False
-        return self._walk_annotation(module, tree, in_container=False)
-
-    def _walk_annotation(
-        self, module: ModuleSummary, node: ast.expr, in_container: bool
-    ) -> tuple[bool, str | None, bool]:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            try:
-                inner = ast.parse(node.value, mode="eval").body
-            except SyntaxError:
-                return False, None, False
-            return self._walk_annotation(module, inner, in_container)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            left = self._walk_annotation(module, node.left, in_container)
-            right = self._walk_annotation(module, node.right, in_container)
-            return _merge(left, right)
-        if isinstance(node, ast.Subscript):
-            outer = self.qualify(module, ast.unparse(node.value)) or ""
-            if self.is_pii_type(outer):
-                return True, None, False
-            wrapper = outer.rpartition(".")[2] in _WRAPPERS
-            elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            if outer.rpartition(".")[2] == "Annotated":
-                elements = elements[:1]
-            facts: tuple[bool, str | None, bool] = (False, None, False)
-            for element in elements:
-                facts = _merge(
-                    facts,
-                    self._walk_annotation(module, element, in_container or not wrapper),
-                )
-            return facts
-        if isinstance(node, ast.Name | ast.Attribute):
-            qualified = self.qualify_annotation(module, ast.unparse(node))
-            if qualified is None:
-                return False, None, False
-            if self.is_pii_type(qualified):
-                return True, None, False
-            if self._is_model(qualified):
-                return False, qualified, in_container
-        return False, None, False
+    def annotation_names(self, module: ModuleSummary) -> Names:
+        """How to read names in annotations written in `module`: a model is known without
+        being built, so models that refer to each other can be read while being built."""
+        return Names(
+            qualify=lambda dotted: self.qualify_annotation(module, dotted),
+            is_pii_type=self.is_pii_type,
+            is_model=self._is_model,
+        )
 
     @cached_property
     def reaching_pii(self) -> frozenset[str]:
@@ -429,94 +317,3 @@ class ProjectIndex:
                 return candidate
             candidate = candidate.rpartition(".")[0]
         return None
-
-
-def _merge(
-    a: tuple[bool, str | None, bool], b: tuple[bool, str | None, bool]
-) -> tuple[bool, str | None, bool]:
-    return a[0] or b[0], a[1] or b[1], a[2] if a[1] else b[2]
-
-
-def _scan(
-    root: Path, settings: Settings, stats: dict[str, tuple[int, int]], old: dict[str, Any]
-) -> dict[str, Any]:
-    """Cache entries for every file: a summary for each file that mentions a trigger word."""
-    files: dict[str, Any] = {}
-    pending: list[str] = []
-    for relative, (mtime, size) in stats.items():
-        previous = old.get(relative)
-        if (
-            previous is not None
-            and (previous["mtime"], previous["size"]) == (mtime, size)
-            and "summary" in previous
-        ):
-            files[relative] = previous
-            continue
-        pending.append(relative)
-    texts: dict[str, bytes] = {}
-    for relative in pending:
-        try:
-            texts[relative] = (root / relative).read_bytes()
-        except OSError:
-            continue
-    while True:
-        summaries: dict[str, ModuleSummary] = {}
-        for entry in files.values():
-            summary = ModuleSummary.from_json(entry["summary"])
-            summaries.setdefault(summary.module, summary)
-        index = ProjectIndex(root, settings, summaries)
-        search = WordSearch(index.triggers)
-        # once there is a model to re-export, a star import may re-export it
-        stars = bool(index.reaching_pii)
-        found = [
-            rel
-            for rel, data in texts.items()
-            if search.in_bytes(data) or (stars and _STAR_IMPORT.search(data))
-        ]
-        if not found:
-            break
-        for relative in found:
-            files[relative] = _summarise(root, relative, texts.pop(relative), stats[relative])
-    for relative in texts:
-        mtime, size = stats[relative]
-        files[relative] = {"mtime": mtime, "size": size}
-    return files
-
-
-def _summarise(root: Path, relative: str, data: bytes, stat: tuple[int, int]) -> dict[str, Any]:
-    path = root / relative
-    name, is_package = module_name(root, path)
-    summary = _summary_of(data, str(path), name, is_package)
-    return {
-        "mtime": stat[0],
-        "size": stat[1],
-        "hash": content_hash(data),
-        "summary": (summary or ModuleSummary(name)).to_json(),
-        "parsed": summary is not None,
-    }
-
-
-_INDEXES: dict[tuple[Path, str], ProjectIndex] = {}
-_ROOTS: dict[Path, Path] = {}
-_SETTINGS: dict[tuple[Path, str], Settings] = {}
-
-
-def project_for_file(path: Path, extra: Mapping[str, Sequence[str]]) -> tuple[Path, Settings]:
-    """The root of the project holding `path` and its settings plus `extra` additions, looked
-    up once per folder and read once per process: flake8 calls its plugin once per file."""
-    folder = path.parent
-    if folder not in _ROOTS:
-        _ROOTS[folder] = find_root(path)
-    root = _ROOTS[folder]
-    key = (root, repr(sorted(extra.items())))
-    if key not in _SETTINGS:
-        _SETTINGS[key] = load_settings(root).extended(**extra)
-    return root, _SETTINGS[key]
-
-
-def project_index(root: Path, settings: Settings, use_cache: bool = True) -> ProjectIndex:
-    """The index of `root`, built (or loaded from the cache) once per process."""
-    key = (root, settings.digest())
-    if key not in _INDEXES:
-        _INDEXES[key] = ProjectIndex.build(root, settings, use_cache=use_cache)
-    return _INDEXES[key]

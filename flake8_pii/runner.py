@@ -7,14 +7,11 @@ import os
 import tokenize
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
 
 from flake8_pii.config import Settings, load_settings
-from flake8_pii.engine import analyse_source
-from flake8_pii.findings import Finding
-from flake8_pii.index import project_index
 from flake8_pii.project import find_root, python_files
 
 
@@ -24,13 +21,6 @@ class FileError:
 
     path: str
     message: str
-
-
-@dataclass
-class RunResult:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
-    files: int = 0
 
 
 def discover(paths: Sequence[str]) -> list[tuple[str, Path]]:
@@ -94,42 +84,3 @@ def internal_error(error: Exception) -> str:
         frame = ours[-1]
         where = f" in {Path(frame.filename).name}:{frame.lineno}"
     return f"internal error ({type(error).__name__}{where}); please report it"
-
-
-def check_paths(paths: Sequence[str], use_cache: bool = True, full_pass: bool = False) -> RunResult:
-    """Findings and unreadable files for every Python file under `paths`.
-
-    `full_pass` runs every rule on every file (see `analyse_source`).
-
-    Raises ConfigError for a broken [tool.pii_guard] and FileNotFoundError for a missing path.
-    """
-    result = RunResult()
-    settings_by_root: dict[Path, Settings] = {}
-    for display, root in discover(paths):
-        if root not in settings_by_root:
-            settings_by_root[root] = load_settings(root)
-        result.files += 1
-        try:
-            text = read_source(display)
-        except UnreadableFile as error:
-            result.errors.append(FileError(display, f"cannot read the file: {error}"))
-            continue
-        try:
-            index = project_index(root, settings_by_root[root], use_cache=use_cache)
-            analysed = analyse_source(
-                text,
-                display,
-                index,
-                use_cache=use_cache,
-                check_syntax=True,
-                report_unused_noqa=True,
-                full_pass=full_pass,
-            )
-        except Exception as error:  # a mistake in pii-guard costs one file, not the run
-            result.errors.append(FileError(display, internal_error(error)))
-            continue
-        if analysed.error is not None:
-            result.errors.append(FileError(display, analysed.error))
-        result.findings.extend(analysed.findings)
-    result.findings.sort(key=lambda f: (f.path, f.line, f.column, f.code))
-    return result

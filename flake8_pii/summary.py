@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-KEY_DECLARATIONS = ("__primary_key__", "__constraints__")
+from flake8_pii import vocabulary
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def summarise_class(node: ast.ClassDef) -> tuple[ClassSummary, bool]:
     for statement in node.body:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
             name = statement.target.id
-            if name in KEY_DECLARATIONS:
+            if name in vocabulary.KEY_DECLARATIONS:
                 declares_keys = True
             if not _is_classvar(statement.annotation) and not name.startswith("__"):
                 fields.append((name, ast.unparse(statement.annotation)))
@@ -163,7 +163,7 @@ def summarise_class(node: ast.ClassDef) -> tuple[ClassSummary, bool]:
                     defaults.append((name, *call))
         elif isinstance(statement, ast.Assign):
             for target in statement.targets:
-                if isinstance(target, ast.Name) and target.id in KEY_DECLARATIONS:
+                if isinstance(target, ast.Name) and target.id in vocabulary.KEY_DECLARATIONS:
                     declares_keys = True
     bases = tuple(ast.unparse(base) for base in node.bases)
     return ClassSummary(node.name, bases, tuple(fields), tuple(defaults)), declares_keys

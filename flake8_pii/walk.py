@@ -8,7 +8,7 @@ fields that hold whitespace, comments and punctuation, which no rule looks at.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import libcst as cst
@@ -51,12 +51,17 @@ def _handler_names(visitor_type: type[object]) -> tuple[dict[str, str], dict[str
     return found
 
 
-def walk(root: cst.CSTNode, visitor: object) -> None:
-    """Call `visitor.visit_X(node)` on entering and `visitor.leave_X(node)` on leaving every
-    node of type X under `root` (`root` included), children in the order of their fields."""
+def handlers_of(visitor: object) -> tuple[dict[str, Handler], dict[str, Handler]]:
+    """Node type name -> the visitor's bound `visit_X`, and the same for `leave_X`."""
     visit_names, leave_names = _handler_names(type(visitor))
     enter: dict[str, Handler] = {k: getattr(visitor, v) for k, v in visit_names.items()}
     leave: dict[str, Handler] = {k: getattr(visitor, v) for k, v in leave_names.items()}
+    return enter, leave
+
+
+def walk(root: cst.CSTNode, enter: Mapping[str, Handler], leave: Mapping[str, Handler]) -> None:
+    """Call `enter[X](node)` on entering and `leave[X](node)` on leaving every node of type X
+    under `root` (`root` included), children in the order of their fields."""
     stack: list[tuple[cst.CSTNode, bool]] = [(root, False)]
     push = stack.append
     while stack:

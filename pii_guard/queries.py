@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from pydantic import BaseModel
 
@@ -17,10 +16,9 @@ from pii_guard.errors import PIIQueryError, PIIUsageError
 from pii_guard.lookups import lookup_field_of
 from pii_guard.messages import message
 from pii_guard.models import is_pii_field
+from pii_guard.paths import Field, Reached, pii_field_in_path
 
 logger = logging.getLogger("pii_guard.queries")
-
-LOOKUP_SEPARATOR = "__"
 
 Lookups = Mapping[str, object] | Iterable[str]
 
@@ -43,15 +41,15 @@ def check_query(
     """
     problems: list[tuple[str, str]] = []
     for path in [*_paths(filters, "filters"), *_paths(exclude, "exclude")]:
-        if pii_path_field(model, path) is not None:
-            lookup = lookup_path(model, path)  # computed only for the paths reported
-            subject = f"{model.__name__}.{path}"
-            lookup_subject = f"{model.__name__}.{lookup}" if lookup else None
-            problems.append((path, message("PII001", subject=subject, lookup=lookup_subject)))
+        reached = pii_path_field(model, path)
+        if reached is not None:
+            lookup = lookup_field_of(reached.owner, reached.field)
+            parts = _subjects(reached, lookup)
+            problems.append((path, message("PII001", **parts)))
     for path in _paths(order_by, "order_by"):
-        field_path = path.lstrip("-+")
-        if pii_path_field(model, field_path) is not None:
-            problems.append((path, message("PII002", subject=f"{model.__name__}.{field_path}")))
+        reached = pii_path_field(model, path)
+        if reached is not None:
+            problems.append((path, message("PII002", **_subjects(reached, None))))
     if strict and problems:
         raise PIIQueryError("; ".join(text for _, text in problems))
     for _, text in problems:
@@ -59,54 +57,30 @@ def check_query(
     return [path for path, _ in problems]
 
 
-def pii_path_subject(model: type[BaseModel], path: str) -> str | None:
-    """`Owner.field` of the PII field a path reaches through FK fields, else None.
-
-    `profile__email__iexact` from Customer reaches Profile.email when `profile` is typed with
-    Profile (also through Optional); whatever follows the PII field is a lookup suffix.
-    """
-    reached = pii_path_field(model, path)
-    return None if reached is None else f"{reached.owner.__name__}.{reached.field}"
-
-
-@dataclass(frozen=True)
-class PIIPathField:
-    """The PII field a path reaches: the model declaring it, its name, and the path's parts up
-    to it (the FK fields followed)."""
-
-    owner: type[BaseModel]
-    field: str
-    through: tuple[str, ...]
-
-
-def lookup_path(model: type[BaseModel], path: str) -> str | None:
-    """The path to filter on instead: `profile__email_lookup` for `profile__email__iexact`
-    when Profile declares `email_lookup: Lookup = lookup_of("email")`; None when the path
-    reaches no PII field, or one without a declared lookup."""
-    reached = pii_path_field(model, path)
-    if reached is None:
-        return None
-    lookup = lookup_field_of(reached.owner, reached.field)
-    if lookup is None:
-        return None
-    return LOOKUP_SEPARATOR.join((*reached.through, lookup))
+PIIPathField = Reached[type[BaseModel]]
 
 
 def pii_path_field(model: type[BaseModel], path: str) -> PIIPathField | None:
-    """The PII field a path reaches through FK fields, else None (lookup fields are `str`:
-    never PII)."""
-    current = model
-    parts = path.split(LOOKUP_SEPARATOR)
-    for position, part in enumerate(parts):
-        if part not in current.model_fields:
-            return None  # a lookup suffix or a name we do not know: not a PII field
-        if is_pii_field(current, part):
-            return PIIPathField(current, part, tuple(parts[:position]))
-        target = fk_target(current, part)
-        if target is None:
-            return None
-        current = target
-    return None
+    """The PII field a filter or ordering path reaches through FK fields, else None, read by
+    the same rules as the analyzer's (`flake8_pii.lookups`): lookup fields are `str`, never PII,
+    and `isnull` on a PII field tests presence, which works on ciphertext."""
+    return pii_field_in_path(model, path, _field)
+
+
+def _field(model: type[BaseModel], name: str) -> Field[type[BaseModel]] | None:
+    if name not in model.model_fields:
+        return None
+    return Field(pii=is_pii_field(model, name), target=fk_target(model, name))
+
+
+def _subjects(reached: PIIPathField, lookup: str | None) -> dict[str, str | None]:
+    """The message parts naming a reached field and its declared lookup, as the analyzer
+    names them: `Profile.email`, `Profile.email_lookup`."""
+    owner = reached.owner.__name__
+    return {
+        "subject": f"{owner}.{reached.field}",
+        "lookup": f"{owner}.{lookup}" if lookup else None,
+    }
 
 
 def _paths(lookups: Lookups | None, argument: str) -> list[str]:

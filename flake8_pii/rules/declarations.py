@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from flake8_pii import vocabulary
 from flake8_pii.index import ModelInfo
-from flake8_pii.resolve import last_name
-from flake8_pii.rules.base import Context, Invalid, Rule
+from flake8_pii.rules.base import Invalid, Rule
+from flake8_pii.typepass import last_name
 
 
 class DeclarationRule(Rule):
@@ -35,35 +36,36 @@ class DeclarationRule(Rule):
         Invalid(
             "class A(PIIModel):\n    email: PIIStr\n"
             "    __primary_key__: ClassVar[list[str]] = ['email']",
-            ("PII003",),
+            "3:45 PII003 A.email",
         ),
         Invalid(
             "class A(PIIModel):\n    id: int\n    phone: PIIStr | None = None\n"
             "    __constraints__: ClassVar[list[UniqueConstraint]] = [\n"
             "        UniqueConstraint(name='u', fields=['id', 'phone'])]",
-            ("PII004",),
+            "5:50 PII004 A.phone",
         ),
         Invalid(
             "class B(Customer):\n    __primary_key__ = ('email',)",  # inherited PII field
-            ("PII003",),
+            "2:24 PII003 B.email",
         ),
         Invalid(  # the message names the declared lookup, A.email_lookup, to constrain instead
             "class A(PIIModel):\n    email: PIIStr\n"
             "    email_lookup: Lookup = lookup_of('email')\n"
             "    __constraints__: ClassVar[list[UniqueConstraint]] = [\n"
             "        UniqueConstraint(name='u', fields=['email'])]",
-            ("PII004",),
+            "5:44 PII004 A.email",
         ),
     )
 
-    def visit_class(self, node: cst.ClassDef, model: ModelInfo | None, context: Context) -> None:
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        model = self.context.model_of(node)
         if model is None or not model.has_pii:
             return
         for line, target, value in _class_assignments(node):
             if target == "__primary_key__":
                 for string, field in _strings(value):
                     if _is_pii(model, field):
-                        context.report(
+                        self.report(
                             string, "PII003", statement=line, subject=f"{model.name}.{field}"
                         )
             elif target == "__constraints__":
@@ -71,7 +73,7 @@ class DeclarationRule(Rule):
                     for string, field in _strings(fields):
                         if _is_pii(model, field):
                             lookup = model.lookup_for(field)
-                            context.report(
+                            self.report(
                                 string,
                                 "PII004",
                                 statement=line,
@@ -118,7 +120,10 @@ def _unique_constraints(node: cst.BaseExpression) -> Iterator[tuple[str, cst.Bas
         return
     for element in node.elements:
         call = element.value
-        if not isinstance(call, cst.Call) or last_name(call.func) != "UniqueConstraint":
+        if (
+            not isinstance(call, cst.Call)
+            or last_name(call.func) not in vocabulary.UNIQUE_CONSTRAINT_NAMES
+        ):
             continue
         name = "(unnamed)"
         fields: cst.BaseExpression | None = None

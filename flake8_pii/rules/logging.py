@@ -9,17 +9,9 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from flake8_pii.resolve import PII, Logger, dotted_name
+from flake8_pii import vocabulary
 from flake8_pii.rules.base import Context, Invalid, Rule
-
-LOG_METHODS = frozenset(
-    {
-        "debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log",
-        "msg", "trace", "success", "ainfo", "adebug", "awarning", "aerror", "aexception",
-        "acritical",
-    }
-)  # fmt: skip
-LOGGING_MODULES = frozenset({"logging", "structlog", "loguru"})
+from flake8_pii.typepass import PII, Logger, dotted_name
 
 
 class LoggingRule(Rule):
@@ -39,52 +31,75 @@ class LoggingRule(Rule):
         "def f(c: Customer):\n    send_mail(c.email)",  # not a log call
     )
     INVALID = (
-        Invalid("def f(c: Customer):\n    logger.info('hi %s', c.email)", ("PII005",)),
-        Invalid("def f(c: Customer):\n    logging.warning(f'hi {c.email}')", ("PII005",)),
-        Invalid("def f(c: Customer):\n    print('mail: ' + c.email)", ("PII005",)),
-        Invalid("def f(c: Customer):\n    logger.error('{}'.format(c.phone))", ("PII005",)),
-        Invalid("def f(c: Customer):\n    logger.info('x', extra={'email': c.email})", ("PII005",)),
-        Invalid("def f(c: Customer):\n    logger.exception('failed for %s', c.email)", ("PII005",)),
+        Invalid(
+            "def f(c: Customer):\n    logger.info('hi %s', c.email)", "2:26 PII005 Customer.email"
+        ),
+        Invalid(
+            "def f(c: Customer):\n    logging.warning(f'hi {c.email}')",
+            "2:27 PII005 Customer.email",
+        ),
+        Invalid("def f(c: Customer):\n    print('mail: ' + c.email)", "2:22 PII005 Customer.email"),
+        Invalid(
+            "def f(c: Customer):\n    logger.error('{}'.format(c.phone))",
+            "2:30 PII005 Customer.phone",
+        ),
+        Invalid(
+            "def f(c: Customer):\n    logger.info('x', extra={'email': c.email})",
+            "2:38 PII005 Customer.email",
+        ),
+        Invalid(
+            "def f(c: Customer):\n    logger.exception('failed for %s', c.email)",
+            "2:39 PII005 Customer.email",
+        ),
         Invalid(
             "def f(c: Customer):\n"
             "    log = structlog.get_logger()\n"
             "    log.info('x', email=c.email)",
-            ("PII005",),
+            "3:25 PII005 Customer.email",
         ),
-        Invalid("def f(c: Customer):\n    loguru.logger.info('x {}', c.email)", ("PII005",)),
         Invalid(
-            "def f(c: Customer):\n    email = c.email.lower()\n    logger.info(email)", ("PII005",)
+            "def f(c: Customer):\n    loguru.logger.info('x {}', c.email)",
+            "2:32 PII005 Customer.email",
+        ),
+        Invalid(
+            "def f(c: Customer):\n    email = c.email.lower()\n    logger.info(email)",
+            "3:17 PII005 Customer.email",
         ),
         Invalid(  # the `text` on the right is the one assigned before
             "def f(c: Customer):\n    text = c.email\n    text = text + '!'\n    print(text)",
-            ("PII005",),
+            "4:11 PII005 Customer.email",
         ),
         Invalid(
             "def f(c: Customer):\n    text = c.phone\n    text += ' (mobile)'\n    print(text)",
-            ("PII005",),
+            "4:11 PII005 Customer.phone",
         ),
-        Invalid("def f(o: Order):\n    logger.info('%s', o.customer.email)", ("PII005",)),
+        Invalid(
+            "def f(o: Order):\n    logger.info('%s', o.customer.email)",
+            "2:23 PII005 Customer.email",
+        ),
         Invalid(
             "def f():\n"
             "    for c in Customer.objects.filter(id=1).execute():\n"
             "        print(c.phone)",
-            ("PII005",),
+            "3:15 PII005 Customer.phone",
         ),
         Invalid(
             "def f():\n"
             "    c = Customer.objects.get(id=1)\n"
             "    logger.info('%s %s', c.email, c.phone)",
-            ("PII005", "PII005"),
+            "3:26 PII005 Customer.email",
+            "3:35 PII005 Customer.phone",
         ),
     )
 
-    def visit_call(self, node: cst.Call, context: Context) -> None:
+    def visit_Call(self, node: cst.Call) -> None:
+        context = self.context
         sink = _sink_name(node, context)
         if sink is None:
             return
         for arg in node.args:
             for expression, subject in _pii_inside(arg.value, context):
-                context.report(expression, "PII005", subject=subject, sink=sink)
+                self.report(expression, "PII005", subject=subject, sink=sink)
 
 
 def _sink_name(node: cst.Call, context: Context) -> str | None:
@@ -98,7 +113,7 @@ def _sink_name(node: cst.Call, context: Context) -> str | None:
         qualified = func.value  # a builtin such as print
     if qualified is not None and qualified in settings.log_sinks:
         return text or qualified
-    if not isinstance(func, cst.Attribute) or func.attr.value not in LOG_METHODS:
+    if not isinstance(func, cst.Attribute) or func.attr.value not in vocabulary.LOG_METHODS:
         return None
     receiver = func.value
     receiver_type = resolver.type_of(receiver)
@@ -113,7 +128,7 @@ def _sink_name(node: cst.Call, context: Context) -> str | None:
     if last in settings.logger_names:
         return text
     receiver_qualified = resolver.qualified_name(receiver)
-    if receiver_qualified in LOGGING_MODULES or receiver_qualified == "loguru.logger":
+    if receiver_qualified in vocabulary.LOGGING_MODULES:
         return text
     return None
 
@@ -156,4 +171,7 @@ def _pii_inside(node: cst.BaseExpression, context: Context) -> Iterator[tuple[cs
 
 
 def _is_format_call(node: cst.Call) -> bool:
-    return isinstance(node.func, cst.Attribute) and node.func.attr.value in {"format", "join"}
+    return (
+        isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in vocabulary.FORMATTING_METHODS
+    )

@@ -9,13 +9,11 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from flake8_pii import vocabulary
 from flake8_pii.index import ModelInfo
-from flake8_pii.paths import pii_field_in_path
-from flake8_pii.resolve import ModelClass, Query, last_name
+from flake8_pii.lookups import pii_path
 from flake8_pii.rules.base import Context, Invalid, Rule
-
-ORDERING_METHODS = frozenset({"order_by", "aorder_by"})
-Q_NAMES = frozenset({"Q"})
+from flake8_pii.typepass import ModelClass, Query, last_name
 
 
 class QueryRule(Rule):
@@ -39,34 +37,46 @@ class QueryRule(Rule):
         "Member.objects.order_by('email_lookup')",
     )
     INVALID = (
-        Invalid("Customer.objects.filter(email='a@b.c')", ("PII001",)),
-        Invalid("Customer.objects.exclude(email__iexact='a')", ("PII001",)),
-        Invalid("Customer.objects.get(phone='1')", ("PII001",)),
-        Invalid("Order.objects.filter(customer__email='a')", ("PII001",)),
-        Invalid("Order.objects.filter(address__customer__email__startswith='a')", ("PII001",)),
-        Invalid("Customer.objects.filter(**{'email': 'a'})", ("PII001",)),
-        Invalid("Customer.objects.filter(Q(email='a') | Q(id=2))", ("PII001",)),
-        Invalid("Customer.objects.filter(~Q(phone='1'))", ("PII001",)),
-        Invalid("qs = Customer.objects.all()\nqs.filter(email='a')", ("PII001",)),
-        Invalid("Member.objects.get(email='a')", ("PII001",)),  # names Member.email_lookup
-        Invalid("Customer.objects.order_by('email')", ("PII002",)),
-        Invalid("Customer.objects.order_by('id', '-email')", ("PII002",)),
-        Invalid("Order.objects.filter(status='x').order_by('customer__phone')", ("PII002",)),
+        Invalid("Customer.objects.filter(email='a@b.c')", "1:25 PII001 Customer.email"),
+        Invalid("Customer.objects.exclude(email__iexact='a')", "1:26 PII001 Customer.email"),
+        Invalid("Customer.objects.get(phone='1')", "1:22 PII001 Customer.phone"),
+        Invalid("Order.objects.filter(customer__email='a')", "1:22 PII001 Customer.email"),
+        Invalid(
+            "Order.objects.filter(address__customer__email__startswith='a')",
+            "1:22 PII001 Customer.email",
+        ),
+        Invalid("Customer.objects.filter(**{'email': 'a'})", "1:28 PII001 Customer.email"),
+        Invalid("Customer.objects.filter(Q(email='a') | Q(id=2))", "1:27 PII001 Customer.email"),
+        Invalid("Customer.objects.filter(~Q(phone='1'))", "1:28 PII001 Customer.phone"),
+        Invalid("qs = Customer.objects.all()\nqs.filter(email='a')", "2:11 PII001 Customer.email"),
+        Invalid(
+            "Member.objects.get(email='a')", "1:20 PII001 Member.email"
+        ),  # names Member.email_lookup
+        Invalid("Customer.objects.order_by('email')", "1:27 PII002 Customer.email"),
+        Invalid("Customer.objects.order_by('id', '-email')", "1:33 PII002 Customer.email"),
+        Invalid(
+            "Order.objects.filter(status='x').order_by('customer__phone')",
+            "1:43 PII002 Customer.phone",
+        ),
         Invalid(
             "async def f():\n    await Customer.objects.filter(email='a').aexecute()",
-            ("PII001",),
+            "2:35 PII001 Customer.email",
         ),
-        Invalid("def f(q: 'QuerySet[Customer]'):\n    return q.filter(email='a')", ("PII001",)),
+        Invalid(
+            "def f(q: 'QuerySet[Customer]'):\n    return q.filter(email='a')",
+            "2:21 PII001 Customer.email",
+        ),
     )
 
-    def visit_call(self, node: cst.Call, context: Context) -> None:
+    def visit_Call(self, node: cst.Call) -> None:
+        context = self.context
         func = node.func
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
         settings = context.resolver.index.settings
         is_filter = method in settings.query_methods
-        if not (is_filter or method in ORDERING_METHODS):
+        if not (is_filter or method in vocabulary.ORDERING_METHODS):
             return
         receiver = context.resolver.type_of(func.value)
         if not isinstance(receiver, Query | ModelClass):
@@ -85,15 +95,13 @@ class QueryRule(Rule):
     def _check(
         self, model: ModelInfo, node: cst.CSTNode, path: str, code: str, context: Context
     ) -> None:
-        reached = pii_field_in_path(model, path, context.resolver.model_named)
+        reached = pii_path(model, path, context.resolver.model_named)
         if reached is None:
             return
-        owner, field = reached
-        parts = {"subject": f"{owner.name}.{field}"}
-        lookup = owner.lookup_for(field) if code == "PII001" else None
-        if lookup is not None:
-            parts["lookup"] = f"{owner.name}.{lookup}"
-        context.report(node, code, None, **parts)
+        parts = {"subject": reached.subject}
+        if code == "PII001" and reached.lookup is not None:
+            parts["lookup"] = reached.lookup
+        self.report(node, code, None, **parts)
 
 
 def _lookups(call: cst.Call, context: Context) -> Iterator[tuple[cst.CSTNode, str]]:
@@ -124,5 +132,5 @@ def _q_lookups(node: cst.BaseExpression, context: Context) -> Iterator[tuple[cst
     elif isinstance(node, cst.Call):
         name = context.resolver.qualified_name(node.func)
         short = (name or "").rpartition(".")[2] or last_name(node.func)
-        if short in Q_NAMES:
+        if short in vocabulary.Q_NAMES:
             yield from _lookups(node, context)

@@ -7,11 +7,8 @@ import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
-from flake8_pii.config import load_settings
-from flake8_pii.engine import analyse_source
+from flake8_pii.api import check_source
 from flake8_pii.findings import Finding
-from flake8_pii.index import ProjectIndex
-from flake8_pii.project import find_root
 from tests.support.executables import installed_script
 
 # A model in one file and two modules that query it from another: the smallest cross-file project.
@@ -52,10 +49,8 @@ def write_project(root: Path, files: dict[str, str]) -> Path:
 
 def check_file(path: Path) -> list[Finding]:
     """The findings `pii-guard check` reports for one file, with a fresh index and no cache."""
-    root = find_root(path)
-    index = ProjectIndex.build(root, load_settings(root), use_cache=False)
     text = path.read_text(encoding="utf-8")
-    result = analyse_source(text, str(path), index, use_cache=False, report_unused_noqa=True)
+    result = check_source(text, path, use_cache=False, report_unused_noqa=True)
     assert result.error is None, result.error
     return list(result.findings)
 

@@ -22,7 +22,7 @@ import pytest
 
 from flake8_pii.cache import CACHE_DIR, ProjectCache
 from flake8_pii.cache_key import KEY_DIR_VARIABLE, KEY_FILE
-from flake8_pii.index import INDEX_ENTRY
+from flake8_pii.index_build import INDEX_ENTRY
 from tests.lint.conftest import (
     CUSTOMER_MODELS,
     FILTER_ON_EMAIL,

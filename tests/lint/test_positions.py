@@ -9,8 +9,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from flake8_pii.engine import Where
 from flake8_pii.positions import Locator
+from flake8_pii.rule_pass import Where
 
 TRICKY = {
     "decorators and comments": (

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_pii.runner import check_paths
+from flake8_pii.api import check_paths
 from tests.lint.conftest import (
     CUSTOMER_MODELS,
     FILTER_ON_EMAIL,

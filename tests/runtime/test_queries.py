@@ -46,7 +46,7 @@ def test_fk_paths_are_followed_through_optional(caplog: pytest.LogCaptureFixture
         found = check_query(Customer, filters={"profile__email__iexact": "x"})
 
     assert found == ["profile__email__iexact"]
-    assert "Customer.profile__email__iexact" in caplog.text
+    assert "PII field Profile.email:" in caplog.text
 
 
 def test_fk_paths_are_followed_across_several_models() -> None:
@@ -132,13 +132,13 @@ def test_a_filter_on_a_field_with_a_lookup_names_the_lookup(
     ]
 
 
-def test_the_lookup_named_for_an_fk_path_is_a_path_too() -> None:
+def test_an_fk_path_names_the_field_and_lookup_on_the_model_declaring_them() -> None:
     with pytest.raises(PIIQueryError) as error:
         check_query(Subscription, filters={"member__email__iexact": "x"}, strict=True)
 
     assert str(error.value) == (
-        "PII001 filter on PII field Subscription.member__email__iexact: random-IV ciphertext "
-        "never matches; filter on its lookup Subscription.member__email_lookup instead"
+        "PII001 filter on PII field Member.email: random-IV ciphertext "
+        "never matches; filter on its lookup Member.email_lookup instead"
     )
     assert check_query(Subscription, filters={"member__email_lookup": "x"}) == []
 

@@ -1,13 +1,10 @@
-"""Runs a rule's VALID and INVALID examples in a small project, the way users' code is read."""
+"""What every rule's `VALID` and `INVALID` examples run against.
+
+Each example is the body of a module `snippet.py` that starts with `HEADER`, in a project whose
+`models.py` is `MODELS`. Lines and columns in `Invalid` count from the example's first line.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
-
-from flake8_pii.config import Settings
-from flake8_pii.engine import analyse_source
-from flake8_pii.findings import Finding
-from flake8_pii.index import ProjectIndex
 
 MODELS = """\
 from typing import ClassVar, Optional
@@ -63,16 +60,3 @@ from models import Address, Customer, Member, Order, Plain
 logger = logging.getLogger(__name__)
 
 """
-
-
-def findings_for(project: Path, snippet: str) -> list[Finding]:
-    """Findings in a module made of the shared header and `snippet`, next to `models.py`."""
-    (project / "pyproject.toml").write_text('[project]\nname = "examples"\n')
-    (project / "models.py").write_text(MODELS)
-    module = project / "snippet.py"
-    text = HEADER + snippet + "\n"
-    module.write_text(text)
-    index = ProjectIndex.build(project, Settings(), use_cache=False)
-    result = analyse_source(text, str(module), index, use_cache=False)
-    assert result.error is None, result.error
-    return list(result.findings)

@@ -27,13 +27,14 @@ comparisons (`p is None`) give values that do not identify anybody: unknown.
 
 from __future__ import annotations
 
-import ast
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
+from flake8_pii import vocabulary
+from flake8_pii.annotations import Holds, Names, read_annotation
 from flake8_pii.index import ModelInfo, ProjectIndex
 from flake8_pii.summary import ModuleSummary
 
@@ -69,49 +70,6 @@ class Logger:
 
 
 ValueType = ModelClass | Query | Instance | Many | PII | Logger | None
-
-QUERY_RETURNING = frozenset(
-    {
-        "filter", "exclude", "order_by", "all", "distinct", "select_related",
-        "prefetch_related", "only", "defer", "using", "annotate", "reverse", "none",
-        "latest_by", "limit", "offset", "where", "filter_by", "query",
-    }
-)  # fmt: skip
-INSTANCE_RETURNING = frozenset(
-    {
-        "get", "get_or_none", "first", "last", "latest", "earliest", "one", "one_or_none",
-        "aget", "aget_or_none", "afirst", "alast", "alatest", "aearliest", "create", "acreate",
-    }
-)  # fmt: skip
-MANY_RETURNING = frozenset({"execute", "aexecute", "fetch", "fetch_all", "to_list"})
-PII_PRESERVING_METHODS = frozenset(
-    {"lower", "upper", "strip", "lstrip", "rstrip", "title", "casefold", "capitalize",
-     "swapcase", "encode", "format_map", "zfill", "center", "ljust", "rjust", "expandtabs"}
-)  # fmt: skip
-PII_PRESERVING_FUNCTIONS = frozenset({"str", "repr", "format", "ascii"})
-CONTAINER_ANNOTATIONS = frozenset(
-    {"list", "List", "Sequence", "Iterable", "Iterator", "set", "Set", "frozenset",
-     "FrozenSet", "tuple", "Tuple", "Collection", "MutableSequence", "AsyncIterator",
-     "AsyncIterable", "Generator", "AsyncGenerator", "Reversible"}
-)  # fmt: skip
-WRAPPER_ANNOTATIONS = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})
-LOGGER_FACTORIES = frozenset(
-    {
-        "logging.getLogger",
-        "logging.getLoggerClass",
-        "logging.LoggerAdapter",
-        "structlog.get_logger",
-        "structlog.getLogger",
-        "structlog.wrap_logger",
-        "structlog.stdlib.get_logger",
-        "loguru.logger.bind",
-        "loguru.logger.opt",
-        "loguru.logger.patch",
-    }
-)
-LOGGER_OBJECTS = frozenset({"loguru.logger", "logging.root"})
-LOGGER_METHODS = frozenset({"bind", "new", "opt", "patch", "getChild", "with_fields"})
-
 
 # How many values deep `type_of` follows an expression and the assignments it reads before it
 # calls the value unknown: a name rebuilt from itself a few thousand times over is followed to
@@ -169,6 +127,7 @@ class Resolver:
         self._types: dict[tuple[int, int], tuple[cst.BaseExpression, ValueType]] = {}
         self._codes: dict[int, tuple[cst.CSTNode, str]] = {}
         self._depth = 0
+        self._annotation_names: Names | None = None
 
     # --- scopes, driven by the visitor ----------------------------------------------------
 
@@ -324,7 +283,7 @@ class Resolver:
         return binding.value
 
     def _qualified_type(self, qualified: str) -> ValueType:
-        if qualified in LOGGER_OBJECTS:
+        if qualified in vocabulary.LOGGER_OBJECTS:
             return Logger()
         model = self.model_named(qualified)
         return ModelClass(model) if model is not None else None
@@ -347,7 +306,7 @@ class Resolver:
         attr = node.attr.value
         base = self.type_of(node.value)
         if isinstance(base, ModelClass):
-            return Query(base.model) if attr == "objects" else None
+            return Query(base.model) if attr in vocabulary.MANAGER_ATTRIBUTES else None
         if isinstance(base, Instance):
             info = base.model.fields.get(attr)
             if info is None:
@@ -370,19 +329,19 @@ class Resolver:
             method = func.attr.value
             base = self.type_of(func.value)
             if isinstance(base, Query | ModelClass):
-                if method in QUERY_RETURNING:
+                if method in vocabulary.QUERY_RETURNING:
                     return Query(base.model)
-                if method in INSTANCE_RETURNING:
+                if method in vocabulary.INSTANCE_RETURNING:
                     return Instance(base.model)
-                if method in MANY_RETURNING:
+                if method in vocabulary.MANY_RETURNING:
                     return Many(base.model)
                 return None
-            if isinstance(base, Instance) and method in MANY_RETURNING:
+            if isinstance(base, Instance) and method in vocabulary.MANY_RETURNING:
                 return base  # `Model.objects.get(...).execute()` gives the one instance
             if isinstance(base, PII):
-                return base if method in PII_PRESERVING_METHODS or method == "format" else None
+                return base if method in vocabulary.PII_PRESERVING_METHODS else None
             if isinstance(base, Logger):
-                return Logger() if method in LOGGER_METHODS else None
+                return Logger() if method in vocabulary.LOGGER_METHODS else None
             if (
                 isinstance(func.value, cst.SimpleString | cst.FormattedString)
                 and method == "format"
@@ -394,12 +353,12 @@ class Resolver:
         qualified = self.qualified_name(func)
         if qualified is None and isinstance(func, cst.Name):
             qualified = func.value  # a builtin
-        if qualified in LOGGER_FACTORIES:
+        if qualified in vocabulary.LOGGER_FACTORIES:
             return Logger()
-        if qualified in PII_PRESERVING_FUNCTIONS and node.args:
+        if qualified in vocabulary.PII_PRESERVING_FUNCTIONS and node.args:
             inner = self.type_of(node.args[0].value)
             return inner if isinstance(inner, PII) else None
-        if qualified in {"list", "tuple", "sorted"} and node.args:
+        if qualified in vocabulary.MANY_FUNCTIONS and node.args:
             inner = self.type_of(node.args[0].value)
             if isinstance(inner, Query | Many):
                 return Many(inner.model)
@@ -408,55 +367,28 @@ class Resolver:
     # --- annotations ----------------------------------------------------------------------
 
     def annotation_type(self, annotation: cst.BaseExpression) -> ValueType:
-        source = self.code(annotation)
-        try:
-            tree = ast.parse(source.strip(), mode="eval").body
-        except SyntaxError:
+        """What a parameter or variable annotated with `annotation` is."""
+        if self._annotation_names is None:
+            self._annotation_names = Names(
+                qualify=lambda dotted: self.index.qualify_annotation(self.summary, dotted),
+                is_pii_type=self.index.is_pii_type,
+                is_model=lambda qualified: self.model_named(qualified) is not None,
+            )
+        reading = read_annotation(self.code(annotation), self._annotation_names)
+        if reading.pii_value and reading.pii is not None:
+            return PII(reading.pii)
+        model = self.model_named(reading.model) if reading.model is not None else None
+        if model is None:
             return None
-        return self._ast_annotation(tree)
+        return _HOLDING[reading.holds](model) if reading.holds in _HOLDING else None
 
-    def _ast_annotation(self, node: ast.expr) -> ValueType:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            try:
-                return self._ast_annotation(ast.parse(node.value, mode="eval").body)
-            except SyntaxError:
-                return None
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            return self._ast_annotation(node.left) or self._ast_annotation(node.right)
-        if isinstance(node, ast.Name | ast.Attribute):
-            qualified = self.index.qualify_annotation(self.summary, ast.unparse(node))
-            if qualified is None:
-                return None
-            if self.index.is_pii_type(qualified):
-                return PII(ast.unparse(node))
-            model = self.model_named(qualified)
-            return Instance(model) if model is not None else None
-        if isinstance(node, ast.Subscript):
-            outer_source = ast.unparse(node.value)
-            outer = self.index.qualify(self.summary, outer_source) or outer_source
-            short = outer.rpartition(".")[2]
-            if self.index.is_pii_type(outer):
-                return PII(outer_source)
-            elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            if not elements:
-                return None
-            if short in WRAPPER_ANNOTATIONS:
-                candidates = elements[:1] if short == "Annotated" else elements
-                for element in candidates:
-                    found = self._ast_annotation(element)
-                    if found is not None:
-                        return found
-                return None
-            inner = self._ast_annotation(elements[0])
-            if not isinstance(inner, Instance):
-                return None
-            if short in CONTAINER_ANNOTATIONS:
-                return Many(inner.model)
-            if short in {"type", "Type"}:
-                return ModelClass(inner.model)
-            if short.endswith("QuerySet") or short.endswith("Query"):
-                return Query(inner.model)
-        return None
+
+_HOLDING: dict[Holds, type[Instance | Many | ModelClass | Query]] = {
+    Holds.ONE: Instance,
+    Holds.MANY: Many,
+    Holds.CLASS: ModelClass,
+    Holds.QUERY: Query,
+}
 
 
 def _order(binding: Binding) -> int:
