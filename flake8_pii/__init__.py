@@ -52,18 +52,15 @@ class PIIChecker:
 
     @classmethod
     def add_options(cls, manager: Any) -> None:
-        for option, what in (
-            ("--pii-extra-types", "qualified names of more PII types"),
-            ("--pii-extra-log-sinks", "qualified names of more functions that write logs"),
-            ("--pii-extra-logger-names", "more variable names that hold a logger"),
-            ("--pii-extra-query-methods", "more query methods whose keywords are lookups"),
-        ):
+        from flake8_pii.config import FLAKE8_OPTIONS
+
+        for option in FLAKE8_OPTIONS:
             manager.add_option(
-                option,
+                option.option,
                 default="",
                 parse_from_config=True,
                 comma_separated_list=True,
-                help=f"pii-guard: {what} (added to [tool.pii_guard] in pyproject.toml)",
+                help=f"pii-guard: {option.help} (added to [tool.pii_guard] in pyproject.toml)",
             )
 
     @classmethod
@@ -71,11 +68,11 @@ class PIIChecker:
         from flake8_pii.once import start_run
 
         start_run()
+        from flake8_pii.config import FLAKE8_OPTIONS
+
         cls.extra = {
-            "pii_types": list(options.pii_extra_types or ()),
-            "log_sinks": list(options.pii_extra_log_sinks or ()),
-            "logger_names": list(options.pii_extra_logger_names or ()),
-            "query_methods": list(options.pii_extra_query_methods or ()),
+            option.setting: list(getattr(options, _destination(option.option)) or ())
+            for option in FLAKE8_OPTIONS
         }
 
     def run(self) -> Iterator[tuple[int, int, str, type[PIIChecker]]]:
@@ -108,3 +105,8 @@ class PIIChecker:
             print(f"{self._filename}: pii-guard cannot analyse: {error}", file=sys.stderr)
         for finding in findings:
             yield finding.line, finding.column - 1, finding.message, type(self)
+
+
+def _destination(option: str) -> str:
+    """Where argparse keeps an option's value: `--pii-extra-types` -> `pii_extra_types`."""
+    return option.lstrip("-").replace("-", "_")

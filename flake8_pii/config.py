@@ -39,6 +39,7 @@ class Settings:
 
     pii_types: frozenset[str] = vocabulary.PII_TYPES
     query_methods: frozenset[str] = vocabulary.QUERY_METHODS
+    ordering_methods: frozenset[str] = vocabulary.ORDERING_METHODS
     logger_names: frozenset[str] = vocabulary.LOGGER_NAMES
     log_sinks: frozenset[str] = vocabulary.LOG_SINKS
     exclude: tuple[str, ...] = ()
@@ -50,6 +51,7 @@ class Settings:
             (
                 sorted(self.pii_types),
                 sorted(self.query_methods),
+                sorted(self.ordering_methods),
                 sorted(self.logger_names),
                 sorted(self.log_sinks),
                 self.exclude,
@@ -61,6 +63,7 @@ class Settings:
         self,
         pii_types: Iterable[str] = (),
         query_methods: Iterable[str] = (),
+        ordering_methods: Iterable[str] = (),
         logger_names: Iterable[str] = (),
         log_sinks: Iterable[str] = (),
         exclude: Iterable[str] = (),
@@ -69,6 +72,7 @@ class Settings:
             self,
             pii_types=self.pii_types | frozenset(pii_types),
             query_methods=self.query_methods | frozenset(query_methods),
+            ordering_methods=self.ordering_methods | frozenset(ordering_methods),
             logger_names=self.logger_names | frozenset(logger_names),
             log_sinks=self.log_sinks | frozenset(log_sinks),
             exclude=(*self.exclude, *exclude),
@@ -79,10 +83,46 @@ class Settings:
 KEYS: Mapping[str, str] = {
     "extra-pii-types": "pii_types",
     "extra-query-methods": "query_methods",
+    "extra-ordering-methods": "ordering_methods",
     "extra-logger-names": "logger_names",
     "extra-log-sinks": "log_sinks",
     "exclude": "exclude",
 }
+
+
+@dataclass(frozen=True)
+class Flake8Option:
+    """A flake8 option that adds to one setting, as its [tool.pii_guard] key does."""
+
+    option: str  # `--pii-extra-types`
+    key: str  # the [tool.pii_guard] key it adds to
+    help: str
+
+    @property
+    def setting(self) -> str:
+        return KEYS[self.key]
+
+
+# flake8 has its own `--exclude`; every other key has an option.
+FLAKE8_OPTIONS = (
+    Flake8Option("--pii-extra-types", "extra-pii-types", "qualified names of more PII types"),
+    Flake8Option(
+        "--pii-extra-log-sinks", "extra-log-sinks", "qualified names of more functions that log"
+    ),
+    Flake8Option(
+        "--pii-extra-logger-names", "extra-logger-names", "more variable names holding a logger"
+    ),
+    Flake8Option(
+        "--pii-extra-query-methods",
+        "extra-query-methods",
+        "more query methods whose keywords are lookups",
+    ),
+    Flake8Option(
+        "--pii-extra-ordering-methods",
+        "extra-ordering-methods",
+        "more query methods whose string arguments are orderings",
+    ),
+)
 
 
 # The table's name, and the spelling after the command's name, which is read the same way.

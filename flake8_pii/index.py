@@ -76,10 +76,15 @@ class ProjectIndex:
         # a module re-exporting `lookup_of` must be indexed for the models importing it from there
         words.update(name.rpartition(".")[2] for name in vocabulary.LOOKUP_DECLARERS)
         words.update(name.rpartition(".")[2] for name in self.reaching_pii)
+        words.update(name.rpartition(".")[2] for name in self.giving_pii)
         for summary in self.modules.values():
             for local, target in summary.imports.items():
                 resolved = self.resolve(target)
-                if resolved in self.reaching_pii or self.is_pii_type(resolved):
+                if (
+                    resolved in self.reaching_pii
+                    or resolved in self.giving_pii
+                    or self.is_pii_type(resolved)
+                ):
                     words.add(local)
         return frozenset(words)
 
@@ -130,7 +135,7 @@ class ProjectIndex:
         head, _, rest = dotted.partition(".")
         if head in summary.imports:
             base = summary.imports[head]
-        elif head in summary.classes:
+        elif head in summary.classes or head in summary.functions:
             base = f"{summary.module}.{head}"
         else:
             star_bound = self._star_binding(summary, head)
@@ -270,6 +275,45 @@ class ProjectIndex:
                     grew = True
         return frozenset(reaching)
 
+    def declared_return(self, qualified: str) -> tuple[ModuleSummary, str] | None:
+        """(the module it is written in, the source) of the return annotation of a project
+        function (`pkg.mod.func`) or method (`pkg.mod.Class.method`), when it declares one."""
+        module, _, name = qualified.rpartition(".")
+        summary = self.modules.get(module)
+        if summary is not None:
+            returns = summary.functions.get(name)
+            return (summary, returns) if returns is not None else None
+        cls = self.class_summary(module)
+        if cls is None:
+            return None
+        for method, returns in cls.methods:
+            if method == name:
+                return self.modules[module.rpartition(".")[0]], returns
+        return None
+
+    @cached_property
+    def giving_pii(self) -> frozenset[str]:
+        """Project functions and methods whose declared return type is, or holds, PII or a
+        model that reaches PII, and the classes holding such methods: calling them brings PII
+        into a module that names no model."""
+        giving: set[str] = set()
+        for summary in self.modules.values():
+            names = self.annotation_names(summary)
+            returning = [(f"{summary.module}.{f}", r) for f, r in summary.functions.items()]
+            for cls in summary.classes.values():
+                owner = f"{summary.module}.{cls.name}"
+                returning.extend((f"{owner}.{m}", r) for m, r in cls.methods)
+            for qualified, returns in returning:
+                reading = read_annotation(returns, names)
+                if reading.pii is not None or (
+                    reading.model is not None and self.resolve(reading.model) in self.reaching_pii
+                ):
+                    giving.add(qualified)
+                    owner = qualified.rpartition(".")[0]
+                    if owner not in self.modules:
+                        giving.add(owner)  # a class with a method giving PII
+        return frozenset(giving)
+
     @cached_property
     def names_leading_to_pii(self) -> frozenset[str]:
         """Qualified names whose import can bring a model that reaches PII into a module: the
@@ -281,11 +325,12 @@ class ProjectIndex:
                 names.add(qualified)
                 qualified = qualified.rpartition(".")[0]
 
-        for qualified in self.reaching_pii:
+        for qualified in self.reaching_pii | self.giving_pii:
             add_with_prefixes(qualified)
         for summary in self.modules.values():
             for local, target in summary.imports.items():
-                if self.resolve(target) in self.reaching_pii:
+                resolved = self.resolve(target)
+                if resolved in self.reaching_pii or resolved in self.giving_pii:
                     add_with_prefixes(f"{summary.module}.{local}")
         return frozenset(names)
 

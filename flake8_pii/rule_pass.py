@@ -16,10 +16,12 @@ from flake8_pii.positions import Locator
 from flake8_pii.rules import all_rules
 from flake8_pii.rules.base import Context, Rule
 from flake8_pii.summary import ModuleSummary
-from flake8_pii.typepass import AnnotationOf, IterationOf, ModelClass, Resolver
+from flake8_pii.typepass import AnnotationOf, IterationOf, ModelClass, Object, Resolver
 from flake8_pii.unused_noqa import unused_noqa
 from flake8_pii.walk import Handler, handlers_of, walk
 
+# Decorators after which a method's first parameter is not an instance of its class.
+_NOT_SELF = frozenset({"staticmethod", "classmethod"})
 # Where a report is, for the Locator: module-level statement, innermost statement, its blocks.
 Where = tuple[cst.CSTNode, cst.CSTNode | None, tuple[cst.IndentedBlock, ...]]
 
@@ -108,7 +110,7 @@ class _Walker:
         self.statements: list[tuple[cst.CSTNode, cst.CSTNode]] = []
         self.blocks: list[cst.IndentedBlock] = []
         # per enclosing class or function: the model of a class (None for functions)
-        self.containers: list[tuple[str, ModelInfo | None]] = []
+        self.containers: list[tuple[str, ModelInfo | None, str | None]] = []
         self.top: cst.CSTNode = resolver.module
         self.reports: list[tuple[cst.CSTNode, str, dict[str, str], cst.CSTNode, Where]] = []
 
@@ -129,10 +131,12 @@ class _Walker:
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         model = None
+        qualified = None
         if not self.containers:
-            model = self.resolver.model_named(f"{self.resolver.summary.module}.{node.name.value}")
+            qualified = f"{self.resolver.summary.module}.{node.name.value}"
+            model = self.resolver.model_named(qualified)
         self.class_models[id(node)] = model
-        self.containers.append(("class", model))
+        self.containers.append(("class", model, qualified))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.containers.pop()
@@ -140,14 +144,19 @@ class _Walker:
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         first: ModelInfo | None = None
         decorators = {self.resolver.code(d.decorator) for d in node.decorators}
+        owner: str | None = None
         if self.containers and self.containers[-1][0] == "class":
-            model = self.containers[-1][1]
+            _, model, owner = self.containers[-1]
             if model is not None and "staticmethod" not in decorators:
                 first = model
         self.resolver.enter_function(node, first)
-        if first is not None and "classmethod" in decorators and node.params.params:
-            self.resolver.scope.bind(node.params.params[0].name.value, 0, ModelClass(first))
-        self.containers.append(("function", None))
+        params = node.params.params
+        if first is not None and "classmethod" in decorators and params:
+            self.resolver.scope.bind(params[0].name.value, 0, ModelClass(first))
+        elif first is None and owner is not None and params and not decorators & _NOT_SELF:
+            # `self` in a method of a project class that is not a model (a repository)
+            self.resolver.scope.bind(params[0].name.value, 0, Object(owner))
+        self.containers.append(("function", None, None))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.resolver.leave_function()

@@ -23,6 +23,8 @@ class ClassSummary:
     # call naming a field by a string: `email_lookup: Lookup = lookup_of("email")` gives
     # ("email_lookup", "lookup_of", "email"); the index decides which callees declare lookups
     defaults: tuple[tuple[str, str, str], ...] = ()
+    # method name -> its return annotation source, for methods that declare one
+    methods: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> list[Any]:
         return [
@@ -30,6 +32,7 @@ class ClassSummary:
             list(self.bases),
             [list(pair) for pair in self.fields],
             [list(triple) for triple in self.defaults],
+            [list(pair) for pair in self.methods],
         ]
 
     @classmethod
@@ -39,6 +42,7 @@ class ClassSummary:
             tuple(data[1]),
             tuple((f, a) for f, a in data[2]),
             tuple((f, c, n) for f, c, n in data[3]),
+            tuple((m, r) for m, r in data[4]),
         )
 
 
@@ -51,6 +55,8 @@ class ModuleSummary:
     star_imports: tuple[str, ...] = ()
     classes: dict[str, ClassSummary] = field(default_factory=dict)
     declares_keys: bool = False
+    # module-level function name -> its return annotation source, when it declares one
+    functions: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +65,7 @@ class ModuleSummary:
             "star": list(self.star_imports),
             "classes": [c.to_json() for c in self.classes.values()],
             "keys": self.declares_keys,
+            "functions": self.functions,
         }
 
     @classmethod
@@ -70,6 +77,7 @@ class ModuleSummary:
             star_imports=tuple(data["star"]),
             classes={c.name: c for c in classes},
             declares_keys=bool(data["keys"]),
+            functions=dict(data["functions"]),
         )
 
 
@@ -151,6 +159,7 @@ def summarise_class(node: ast.ClassDef) -> tuple[ClassSummary, bool]:
     fields: list[tuple[str, str]] = []
     defaults: list[tuple[str, str, str]] = []
     declares_keys = False
+    methods = _returns(node.body)
     for statement in node.body:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
             name = statement.target.id
@@ -166,7 +175,21 @@ def summarise_class(node: ast.ClassDef) -> tuple[ClassSummary, bool]:
                 if isinstance(target, ast.Name) and target.id in vocabulary.KEY_DECLARATIONS:
                     declares_keys = True
     bases = tuple(ast.unparse(base) for base in node.bases)
-    return ClassSummary(node.name, bases, tuple(fields), tuple(defaults)), declares_keys
+    summary = ClassSummary(node.name, bases, tuple(fields), tuple(defaults), tuple(methods.items()))
+    return summary, declares_keys
+
+
+def _returns(body: list[ast.stmt]) -> dict[str, str]:
+    """Function name -> return annotation source, for the functions defined directly in `body`
+    that declare one (a later definition of a name wins, as in Python)."""
+    returns: dict[str, str] = {}
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if node.returns is None:
+                returns.pop(node.name, None)
+            else:
+                returns[node.name] = ast.unparse(node.returns)
+    return returns
 
 
 def summarise(tree: ast.Module, module: str, is_package: bool) -> ModuleSummary:
@@ -181,4 +204,4 @@ def summarise(tree: ast.Module, module: str, is_package: bool) -> ModuleSummary:
             # a top-level class wins over a nested one of the same name
             if id(node) in top_level or summary.name not in classes:
                 classes[summary.name] = summary
-    return ModuleSummary(module, imports, star, classes, declares_keys)
+    return ModuleSummary(module, imports, star, classes, declares_keys, _returns(tree.body))

@@ -6,7 +6,8 @@ What it understands (anything else is "unknown", and unknown is never reported):
 |----------------------------------------------|---------------------|
 | a name imported or defined as a model class  | ModelClass(M)       |
 | `M.objects`                                  | Query(M)            |
-| `q.filter(...)`, `.exclude`, `.order_by`, `.all`, ... on a Query | Query(M) |
+| `q.filter(...)`, `.exclude`, `.order_by`, `.all`, `.decrypt_pii()`, ... on a Query | Query(M) |
+| `q.latest()`, `q.earliest()` without arguments (AMSDAL) | Query(M)  |
 | `q.get(...)`, `.first()`, `.last()`, `.get_or_none(...)`, `M(...)` | Instance(M) |
 | `q.execute()`, `await q.aexecute()`, `list(q)` | Many(M)           |
 | `for x in <Many or Query>`, `[... for x in ...]` | x: Instance(M)  |
@@ -14,6 +15,8 @@ What it understands (anything else is "unknown", and unknown is never reported):
 | annotated `list[M]`, `Sequence[M]`, `Iterable[M]`, ... | Many(M)    |
 | annotated `type[M]`; `QuerySet[M]`           | ModelClass(M); Query(M) |
 | `self` in a method of model M                | Instance(M)         |
+| `f(...)`, `obj.m(...)` of a project function or method declaring `-> M`, ... | as declared |
+| `Repo(...)`, a parameter annotated `Repo`, `self` in Repo's methods (not a model) | Object(Repo) |
 | `x.f` with x: Instance(M), f a PII field     | PII(M.f)            |
 | `x.f` with f an FK field                     | Instance(target) or Many(target) |
 | `many[i]`                                    | Instance(M)         |
@@ -34,7 +37,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from flake8_pii import vocabulary
-from flake8_pii.annotations import Holds, Names, read_annotation
+from flake8_pii.annotations import Holds, Names, Reading, read_annotation
 from flake8_pii.index import ModelInfo, ProjectIndex
 from flake8_pii.summary import ModuleSummary
 
@@ -69,7 +72,18 @@ class Logger:
     pass
 
 
-ValueType = ModelClass | Query | Instance | Many | PII | Logger | None
+@dataclass(frozen=True)
+class Object:
+    """An instance of a project class that is not a model (a repository, a service): the
+    declared return types of its methods are followed."""
+
+    cls: str  # its qualified name
+
+
+ValueType = ModelClass | Query | Instance | Many | PII | Logger | Object | None
+
+# How many names `assigned_value` follows (`a = b`, `b = c`, ...) before it stops.
+_MAX_NAME_HOPS = 20
 
 # How many values deep `type_of` follows an expression and the assignments it reads before it
 # calls the value unknown: a name rebuilt from itself a few thousand times over is followed to
@@ -127,7 +141,9 @@ class Resolver:
         self._types: dict[tuple[int, int], tuple[cst.BaseExpression, ValueType]] = {}
         self._codes: dict[int, tuple[cst.CSTNode, str]] = {}
         self._depth = 0
-        self._annotation_names: Names | None = None
+        self._annotation_names: dict[str, Names] = {}
+        # qualified name of a project function or method -> the type it declares it returns
+        self._returns: dict[str, ValueType] = {}
 
     # --- scopes, driven by the visitor ----------------------------------------------------
 
@@ -248,23 +264,47 @@ class Resolver:
         return None
 
     def _name_type(self, name: str) -> ValueType:
+        bound, visible = self._assignment(name)
+        if bound:
+            return self._binding_type(*visible) if visible is not None else None
+        qualified = self.index.qualify(self.summary, name)
+        if qualified is None:
+            return None
+        return self._qualified_type(qualified)
+
+    def _assignment(self, name: str) -> tuple[bool, tuple[Scope, Binding] | None]:
+        """(whether a function or the module assigns `name`, the assignment seen here):
+        in the function being visited, the last one above this point; in enclosing scopes, the
+        last one anywhere (they ran before the call)."""
         scope: Scope | None = self.scope
         innermost = True
         while scope is not None:
             bindings = scope.assignments.get(name)
             if bindings:
-                # in the function being visited: the last assignment above this point;
-                # in enclosing scopes: the last one anywhere (they ran before the call)
                 visible = bisect_right(bindings, self.order, key=_order) if innermost else None
-                if visible != 0:
-                    return self._binding_type(scope, bindings[(visible or len(bindings)) - 1])
-                return None
+                if visible == 0:
+                    return True, None
+                return True, (scope, bindings[(visible or len(bindings)) - 1])
             scope = scope.parent
             innermost = False
-        qualified = self.index.qualify(self.summary, name)
-        if qualified is None:
-            return None
-        return self._qualified_type(qualified)
+        return False, None
+
+    def binds(self, name: str) -> bool:
+        """Whether the module or an enclosing function assigns `name` (it is no builtin)."""
+        return self._assignment(name)[0]
+
+    def assigned_value(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        """The expression a name holds here, when it was assigned one (`filters = {...}`),
+        followed through names assigned from names; `node` itself otherwise. For rules that
+        read constants kept in variables: dict keys, `Q(...)` objects, ordering strings."""
+        for _ in range(_MAX_NAME_HOPS):
+            if not isinstance(node, cst.Name):
+                break
+            _, visible = self._assignment(node.value)
+            if visible is None or not isinstance(visible[1].source, cst.BaseExpression):
+                break
+            node = visible[1].source
+        return node
 
     def _binding_type(self, scope: Scope, binding: Binding) -> ValueType:
         """The type of an assigned value, read where the assignment stands: in `x = x + y` the
@@ -289,7 +329,7 @@ class Resolver:
         return ModelClass(model) if model is not None else None
 
     def _source_type(self, source: object) -> ValueType:
-        if isinstance(source, ModelClass | Query | Instance | Many | PII | Logger):
+        if isinstance(source, ModelClass | Query | Instance | Many | PII | Logger | Object):
             return source
         if isinstance(source, AnnotationOf):
             return self.annotation_type(source.annotation)
@@ -329,15 +369,23 @@ class Resolver:
             method = func.attr.value
             base = self.type_of(func.value)
             if isinstance(base, Query | ModelClass):
-                if method in vocabulary.QUERY_RETURNING:
+                if method in vocabulary.QUERY_RETURNING or (
+                    method in vocabulary.QUERY_RETURNING_WITHOUT_ARGUMENTS and not node.args
+                ):
                     return Query(base.model)
                 if method in vocabulary.INSTANCE_RETURNING:
                     return Instance(base.model)
                 if method in vocabulary.MANY_RETURNING:
                     return Many(base.model)
+                if isinstance(base, ModelClass):  # a class method the model declares
+                    return self._declared_return(f"{base.model.qualname}.{method}")
                 return None
-            if isinstance(base, Instance) and method in vocabulary.MANY_RETURNING:
-                return base  # `Model.objects.get(...).execute()` gives the one instance
+            if isinstance(base, Instance):
+                if method in vocabulary.MANY_RETURNING:
+                    return base  # `Model.objects.get(...).execute()` gives the one instance
+                return self._declared_return(f"{base.model.qualname}.{method}")
+            if isinstance(base, Object):
+                return self._declared_return(f"{base.cls}.{method}")
             if isinstance(base, PII):
                 return base if method in vocabulary.PII_PRESERVING_METHODS else None
             if isinstance(base, Logger):
@@ -362,24 +410,51 @@ class Resolver:
             inner = self.type_of(node.args[0].value)
             if isinstance(inner, Query | Many):
                 return Many(inner.model)
-        return None
+        if qualified is not None and self.index.class_summary(qualified) is not None:
+            return Object(qualified)  # a project class that is not a model, constructed
+        return self._declared_return(qualified)
+
+    def _declared_return(self, qualified: str | None) -> ValueType:
+        """What a project function or method gives, by its declared return type (read in the
+        module that declares it), worked out once per function."""
+        if qualified is None:
+            return None
+        if qualified not in self._returns:
+            self._returns[qualified] = None  # a return type that refers back to itself
+            declared = self.index.declared_return(qualified)
+            if declared is not None:
+                module, source = declared
+                reading = read_annotation(source, self._names(module))
+                self._returns[qualified] = self._reading_type(reading)
+        return self._returns[qualified]
 
     # --- annotations ----------------------------------------------------------------------
 
     def annotation_type(self, annotation: cst.BaseExpression) -> ValueType:
         """What a parameter or variable annotated with `annotation` is."""
-        if self._annotation_names is None:
-            self._annotation_names = Names(
-                qualify=lambda dotted: self.index.qualify_annotation(self.summary, dotted),
+        reading = read_annotation(self.code(annotation), self._names(self.summary))
+        return self._reading_type(reading)
+
+    def _names(self, module: ModuleSummary) -> Names:
+        """How to read annotations written in `module`: models, and other project classes
+        (whose instances are `Object`s)."""
+        names = self._annotation_names.get(module.module)
+        if names is None:
+            names = self._annotation_names[module.module] = Names(
+                qualify=lambda dotted: self.index.qualify_annotation(module, dotted),
                 is_pii_type=self.index.is_pii_type,
-                is_model=lambda qualified: self.model_named(qualified) is not None,
+                is_model=lambda qualified: self.index.class_summary(qualified) is not None,
             )
-        reading = read_annotation(self.code(annotation), self._annotation_names)
+        return names
+
+    def _reading_type(self, reading: Reading) -> ValueType:
         if reading.pii_value and reading.pii is not None:
             return PII(reading.pii)
-        model = self.model_named(reading.model) if reading.model is not None else None
-        if model is None:
+        if reading.model is None:
             return None
+        model = self.model_named(reading.model)
+        if model is None:
+            return Object(reading.model) if reading.holds is Holds.ONE else None
         return _HOLDING[reading.holds](model) if reading.holds in _HOLDING else None
 
 

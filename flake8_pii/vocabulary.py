@@ -58,8 +58,10 @@ QUERY_METHODS = frozenset(
         "aget_or_create", "update_or_create", "aupdate_or_create", "filter_by",
     }
 )  # fmt: skip
-# Methods whose string arguments are orderings (`'-email'`).
-ORDERING_METHODS = frozenset({"order_by", "aorder_by"})
+# Methods whose string arguments are orderings (`'-email'`) (extendable: `extra-ordering-methods`).
+ORDERING_METHODS = frozenset(
+    {"order_by", "aorder_by", "latest", "earliest", "alatest", "aearliest"}
+)
 # Calls whose keyword arguments are lookups combined into a filter: `Q(email=...)`.
 Q_NAMES = frozenset({"Q"})
 # The attribute of a model class that is its query: `M.objects`.
@@ -69,9 +71,12 @@ QUERY_RETURNING = frozenset(
     {
         "filter", "exclude", "order_by", "all", "distinct", "select_related",
         "prefetch_related", "only", "defer", "using", "annotate", "reverse", "none",
-        "latest_by", "limit", "offset", "where", "filter_by", "query",
+        "latest_by", "limit", "offset", "where", "filter_by", "query", "decrypt_pii",
     }
 )  # fmt: skip
+# Methods of a query that give a query when called without arguments (AMSDAL's `latest()`, the
+# latest version of each object) and one instance with them (`latest("created")`).
+QUERY_RETURNING_WITHOUT_ARGUMENTS = frozenset({"latest", "earliest"})
 # Methods of a query that give one instance of its model.
 INSTANCE_RETURNING = frozenset(
     {

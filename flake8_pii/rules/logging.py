@@ -29,6 +29,10 @@ class LoggingRule(Rule):
         "def f(c: Customer):\n    email = c.email\n    email = mask(email)\n    print(email)",
         "def f(c: Customer):\n    logger.info('email')",  # a string that spells a field name
         "def f(c: Customer):\n    send_mail(c.email)",  # not a log call
+        # values through functions: the same calls returning a model without PII, or undeclared
+        "def find(id: int) -> Plain: ...\nlogger.info(find(1).email)",
+        "def find(id: int):\n    return Customer(id=id)\nlogger.info(find(1).email)",
+        "class Repo:\n    def get(self, id: int) -> Customer: ...\nlogger.info(Repo().get(1).id)",
     )
     INVALID = (
         Invalid(
@@ -89,6 +93,26 @@ class LoggingRule(Rule):
             "    logger.info('%s %s', c.email, c.phone)",
             "3:26 PII005 Customer.email",
             "3:35 PII005 Customer.phone",
+        ),
+        # values through functions, by their declared return types
+        Invalid(
+            "async def find(id: int) -> Customer | None: ...\n"
+            "async def f():\n"
+            "    found = await find(1)\n"
+            "    logger.info(found.email)",
+            "4:17 PII005 Customer.email",
+        ),
+        Invalid(
+            "class Repo:\n"
+            "    def recent(self) -> list[Customer]: ...\n"
+            "def f(repo: Repo):\n"
+            "    for c in repo.recent():\n"
+            "        print(c.phone)",
+            "5:15 PII005 Customer.phone",
+        ),
+        Invalid(
+            "def primary_email(c: Customer) -> PIIStr: ...\nlogger.info(primary_email(c))",
+            "2:13 PII005 PIIStr",
         ),
     )
 

@@ -82,7 +82,12 @@ def test_a_new_vocabulary_entry_gives_new_findings_on_a_warm_cache(
     assert _codes(before) == [LOGGED]
     assert _run(analyzer, root, "flake8_pii", "check", "app") == before  # warm
 
-    _edit(analyzer, "vocabulary.py", '{"order_by", "aorder_by"}', '{"order_by", "sort_by"}')
+    _edit(
+        analyzer,
+        "vocabulary.py",
+        '{"order_by", "aorder_by",',
+        '{"order_by", "sort_by", "aorder_by",',
+    )
 
     assert _codes(_run(analyzer, root, "flake8_pii", "check", "app")) == [LOGGED, SORTED]
     flake8 = _run(analyzer, root, "flake8", "--select", "PII", "app")
