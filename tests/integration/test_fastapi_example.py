@@ -17,8 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pii_guard import LocalKeyCryptor
 from tests.support.http_process import free_loopback_port, serving
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MARK = "PLAINTEXT-7e1f"  # in every address and phone number: one search finds any leak

@@ -26,6 +26,8 @@ from tests.support.executables import installed_script
 from tests.support.importable import importable_module
 from tests.support.kms_server import DUMMY_CREDENTIALS, REGION, KMSServer
 
+pytestmark = pytest.mark.slow
+
 MARK = "LEGACY-PLAINTEXT-93c4"
 MODULE = "migration_models"
 MODELS = """

@@ -31,6 +31,8 @@ from tests.lint.conftest import (
     write_project,
 )
 
+pytestmark = pytest.mark.slow
+
 NO_FINDINGS: dict[str, Any] = {"findings": []}
 INDEX = INDEX_ENTRY
 

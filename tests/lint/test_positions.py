@@ -105,6 +105,7 @@ def test_positions_match_on_tricky_layouts(text: str) -> None:
     "name",
     ["argparse.py", "dataclasses.py", "typing.py", "asyncio/base_events.py", "test/test_patma.py"],
 )
+@pytest.mark.slow
 def test_positions_match_on_real_modules(name: str) -> None:
     path = Path(sysconfig.get_paths()["stdlib"]) / name
     if not path.exists():

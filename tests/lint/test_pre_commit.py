@@ -13,6 +13,8 @@ import pytest
 from tests.lint.conftest import CUSTOMER_MODELS, FILTER_ON_EMAIL, FILTER_ON_ID
 from tests.support.executables import installed_script
 
+pytestmark = pytest.mark.slow
+
 CHECKOUT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((CHECKOUT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 

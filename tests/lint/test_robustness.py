@@ -25,6 +25,8 @@ from tests.lint.conftest import (
 )
 from tests.support.executables import installed_script
 
+pytestmark = pytest.mark.slow
+
 USES_CUSTOMER = "from app.models import Customer\n\n\ndef f(c: Customer, a: bool) -> None:\n"
 TRACEBACK = "Traceback (most recent call last)"
 

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import pytest
+
 from pii_guard import (
     DataKeyCache,
     KMSEnvelopeCryptor,
@@ -25,6 +27,8 @@ from tests.conftest import make_kms_client
 from tests.runtime.conftest import CountedKMS
 from tests.runtime.models import Customer, Profile
 from tests.support.faulty_proxy import FaultyProxy
+
+pytestmark = pytest.mark.slow
 
 THREADS = 8
 COROUTINES = 200

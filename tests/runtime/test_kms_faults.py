@@ -28,6 +28,8 @@ from tests.runtime.models import Customer, Profile
 from tests.support.faulty_proxy import FaultyProxy
 from tests.support.kms_server import running_kms_server
 
+pytestmark = pytest.mark.slow
+
 
 def through(proxy: FaultyProxy, key_id: str, **config: Any) -> KMSEnvelopeCryptor:
     return KMSEnvelopeCryptor(key_id, client=make_kms_client(proxy.endpoint_url, **config))

@@ -47,6 +47,8 @@ from tests.runtime.models import Customer, Profile
 from tests.support.faulty_proxy import FaultyProxy
 from tests.support.kms_server import free_loopback_port, running_kms_server
 
+pytestmark = pytest.mark.slow
+
 MARKER = "LEAKHUNT-7c1e"
 
 

@@ -23,6 +23,8 @@ from pii_guard.wire import Envelope, build_wire, is_envelope, parse_wire
 from tests.conftest import make_kms_client
 from tests.support.kms_server import KMSServer
 
+pytestmark = pytest.mark.slow
+
 LOCAL = LocalKeyCryptor(os.urandom(32))
 
 

@@ -11,6 +11,8 @@ from tests.service.server import Server, running_server, token_hash, write_confi
 from tests.support.faulty_proxy import FaultyProxy, faulty_proxy
 from tests.support.kms_server import KMSServer
 
+pytestmark = pytest.mark.slow
+
 TOKEN = "fault-token-" + "f" * 20
 
 

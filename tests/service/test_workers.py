@@ -12,6 +12,8 @@ import pytest
 from tests.service.server import running_server, token_hash, write_config
 from tests.support.kms_server import KMSServer
 
+pytestmark = pytest.mark.slow
+
 TOKEN = "workers-token-" + "w" * 20
 
 
