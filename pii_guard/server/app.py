@@ -16,7 +16,7 @@ from starlette.routing import Route
 from pii_guard.errors import PIIDecryptionError, PIIEncryptionError, PIIKeyServiceError
 from pii_guard.server.audit import audit, configure_audit_log
 from pii_guard.server.auth import authenticate
-from pii_guard.server.body import BadRequest, parse_values, read_limited
+from pii_guard.server.body import BadRequest, parse_values, read_limited, values_answer
 from pii_guard.server.cryptors import client_context, client_cryptors, kms_client
 from pii_guard.server.metrics import CONTENT_TYPE, Metrics
 from pii_guard.server.settings import ServerSettings
@@ -98,8 +98,9 @@ class CryptorService:
             error = {"error": "internal error"}
             outcome = f"error:{type(failure).__name__}"
             return self._answer(error, 500, client_id, operation, count, started, outcome)
-        self.metrics.values.labels(operation).inc(len(answered))
-        return self._answer({"values": answered}, 200, client_id, operation, count, started, "ok")
+        self.metrics.values_done(operation, len(answered))
+        self._record(client_id, operation, count, started, 200, "ok")
+        return Response(values_answer(answered), media_type="application/json")
 
     async def _crypt(self, client_id: str, operation: str, values: list[str]) -> list[str]:
         cryptor = self.cryptors[client_id]
@@ -151,9 +152,22 @@ class CryptorService:
         outcome: str,
         position: int | None = None,
     ) -> Response:
+        self._record(client_id, operation, count, started, status, outcome, position)
+        return JSONResponse(body, status_code=status)
+
+    def _record(
+        self,
+        client_id: str | None,
+        operation: str,
+        count: int | None,
+        started: float,
+        status: int,
+        outcome: str,
+        position: int | None = None,
+    ) -> None:
+        """The request's metrics and audit line."""
         elapsed = time.perf_counter() - started
-        self.metrics.requests.labels(operation, outcome.partition(":")[0]).inc()
-        self.metrics.latency.labels(operation).observe(elapsed)
+        self.metrics.answered(operation, outcome.partition(":")[0], elapsed)
         audit(
             client=client_id,
             operation=operation,
@@ -163,7 +177,6 @@ class CryptorService:
             duration_seconds=elapsed,
             position=position,
         )
-        return JSONResponse(body, status_code=status)
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
