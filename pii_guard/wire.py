@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pii_guard.errors import PIIDecryptionError
@@ -75,6 +76,21 @@ def build_wire_from_parts(encrypted_key: str, iv: bytes, ciphertext: bytes, tag:
         f"{_b2a(ciphertext, newline=False).decode()}{SEPARATOR}"
         f"{_b2a(tag, newline=False).decode()}{SUFFIX}"
     )
+
+
+def build_wire_values(
+    encrypted_key: str, ivs: Sequence[bytes], sealed: Sequence[bytes]
+) -> list[str]:
+    """The stored texts of a batch under one data key (`encrypted_key` already encoded): each
+    IV with its AES-GCM output (the ciphertext, then the tag)."""
+    head = f"{PREFIX}{encrypted_key}{SEPARATOR}"
+    # Runs once per value: the encoder is called inline rather than through encode_part.
+    return [
+        f"{head}{_b2a(iv, newline=False).decode()}{SEPARATOR}"
+        f"{_b2a(output[:-TAG_BYTES], newline=False).decode()}{SEPARATOR}"
+        f"{_b2a(output[-TAG_BYTES:], newline=False).decode()}{SUFFIX}"
+        for iv, output in zip(ivs, sealed, strict=True)
+    ]
 
 
 def parse_wire(value: str) -> Envelope:

@@ -85,6 +85,13 @@ def check_contexts(contexts: Contexts | None, count: int) -> list[str | None]:
             f"contexts must be a sequence with one entry per value ({count}), "
             f"got {'a str' if isinstance(contexts, str) else len(contexts)}"
         )
+    listed = list(contexts)
+    # A batch usually repeats one context: check each distinct one once, and only look for
+    # the position (below) when one fails.
+    if set(map(type, listed)) <= _CONTEXT_TYPES and all(
+        context is None or context.isascii() or _encodes(context) for context in set(listed)
+    ):
+        return listed
     for position, context in enumerate(contexts):
         if context is not None and not isinstance(context, str):
             raise PIIUsageError(
@@ -99,3 +106,14 @@ def check_contexts(contexts: Contexts | None, count: int) -> list[str | None]:
                     f"the context at position {position} is not valid UTF-8 text"
                 ) from None
     return list(contexts)
+
+
+_CONTEXT_TYPES: set[type] = {str, type(None)}
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -28,8 +28,7 @@ from pii_guard.cryptors.keyreuse import DataKeyReuse
 from pii_guard.errors import FORGET_SECRETS, PIIDecryptionError, PIIEncryptionError
 from pii_guard.wire import (
     IV_BYTES,
-    TAG_BYTES,
-    build_wire_from_parts,
+    build_wire_values,
     decode_encrypted_key,
     encode_part,
     parse_wire_parts,
@@ -143,15 +142,14 @@ class EnvelopeCryptor(abc.ABC):
         aead = AESGCM(data_key.plaintext)
         encrypted_key = encode_part(data_key.encrypted)
         del data_key  # only the AESGCM object holds the key until this call returns
-        # The loop runs once per value: its callables are looked up once.
-        seal, new_iv, build = aead.encrypt, os.urandom, build_wire_from_parts
-        wire_values = []
-        for data, context in zip(encoded, associated, strict=True):
-            iv = new_iv(IV_BYTES)
-            associated_data = None if context is None else CONTEXT_PREFIX + context.encode()
-            sealed = seal(iv, data, associated_data)
-            wire_values.append(build(encrypted_key, iv, sealed[:-TAG_BYTES], sealed[-TAG_BYTES:]))
-        return wire_values
+        # One system call for the batch's IVs: each value still gets its own 12 random bytes.
+        random_bytes = os.urandom(IV_BYTES * len(encoded))
+        ivs = [
+            random_bytes[start : start + IV_BYTES]
+            for start in range(0, len(random_bytes), IV_BYTES)
+        ]
+        sealed = list(map(aead.encrypt, ivs, encoded, _associated_data(associated)))
+        return build_wire_values(encrypted_key, ivs, sealed)
 
     def _decrypt(
         self, values: Sequence[str], contexts: Contexts | None, *, cached_only: bool
@@ -179,16 +177,19 @@ class EnvelopeCryptor(abc.ABC):
             keys = self._unwrap_data_keys(positions)
         opens = {text: AESGCM(keys[key]).decrypt for text, key in encrypted_keys.items()}
         del keys
-        plaintexts = []
-        for position, (key_text, iv, ciphertext, tag) in enumerate(parsed):
-            context = associated[position]
-            try:
-                data = opens[key_text](
-                    iv,
-                    ciphertext + tag,
-                    None if context is None else CONTEXT_PREFIX + context.encode(),
+        associated_data = _associated_data(associated)
+        try:
+            return [
+                opens[key_text](iv, ciphertext + tag, data).decode()
+                for (key_text, iv, ciphertext, tag), data in zip(
+                    parsed, associated_data, strict=True
                 )
-                plaintexts.append(data.decode())
+            ]
+        except (InvalidTag, UnicodeDecodeError):
+            pass  # open them one by one, to name the position that failed (rare)
+        for position, (key_text, iv, ciphertext, tag) in enumerate(parsed):
+            try:
+                opens[key_text](iv, ciphertext + tag, associated_data[position]).decode()
             except InvalidTag:
                 raise PIIDecryptionError(
                     "authentication failed: the value was tampered with, truncated, or "
@@ -197,7 +198,7 @@ class EnvelopeCryptor(abc.ABC):
                 ) from None
             except UnicodeDecodeError:
                 raise PIIDecryptionError("the plaintext is not UTF-8 text", position) from None
-        return plaintexts
+        raise AssertionError("a value that failed to open opened on the second try")
 
     async def aencrypt(self, values: Sequence[str], contexts: Contexts | None = None) -> list[str]:
         """`encrypt` in a worker thread, so key-service calls never block the event loop."""
@@ -222,6 +223,16 @@ def _check_key_text(key_text: str) -> None:
     """Raise unless the encrypted key part decodes; a batch's values share one, so it is
     checked once (only successes are remembered)."""
     decode_encrypted_key(key_text)
+
+
+def _associated_data(contexts: list[str | None]) -> list[bytes | None]:
+    """Each value's AES-GCM associated data: its context, prefixed (a batch usually repeats
+    one context, so each distinct one is encoded once)."""
+    encoded = {
+        context: None if context is None else CONTEXT_PREFIX + context.encode()
+        for context in set(contexts)
+    }
+    return [encoded[context] for context in contexts]
 
 
 def _encode_all(values: list[str]) -> list[bytes]:

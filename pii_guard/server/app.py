@@ -15,10 +15,11 @@ from starlette.routing import Route
 
 from pii_guard.errors import PIIDecryptionError, PIIEncryptionError, PIIKeyServiceError
 from pii_guard.server.audit import audit, configure_audit_log
-from pii_guard.server.auth import authenticate
-from pii_guard.server.body import BadRequest, parse_values, read_limited
+from pii_guard.server.auth import authenticate, peer_certificate, token_matches
+from pii_guard.server.body import BadRequest, parse_values, read_limited, values_answer
 from pii_guard.server.cryptors import client_context, client_cryptors, kms_client
 from pii_guard.server.metrics import CONTENT_TYPE, Metrics
+from pii_guard.server.proxy import forwarded_certificate, is_trusted_proxy
 from pii_guard.server.settings import ServerSettings
 
 if TYPE_CHECKING:
@@ -59,11 +60,12 @@ class CryptorService:
         client_id: str | None = None
         count: int | None = None
         try:
+            headers = request.headers
             client = authenticate(
                 self.settings.clients,
-                request.headers.get("x-client-id"),
-                request.headers.get("authorization"),
-                request.scope.get("extensions", {}).get("tls"),
+                headers.get("x-client-id"),
+                headers.get("authorization"),
+                self._certificate(request),
             )
             if client is None:
                 raise BadRequest(401, "unauthorized")  # the same for every reason
@@ -98,8 +100,17 @@ class CryptorService:
             error = {"error": "internal error"}
             outcome = f"error:{type(failure).__name__}"
             return self._answer(error, 500, client_id, operation, count, started, outcome)
-        self.metrics.values.labels(operation).inc(len(answered))
-        return self._answer({"values": answered}, 200, client_id, operation, count, started, "ok")
+        self.metrics.values_done(operation, len(answered))
+        self._record(client_id, operation, count, started, 200, "ok")
+        return Response(values_answer(answered), media_type="application/json")
+
+    def _certificate(self, request: Request) -> tuple[str | None, str | None]:
+        """The verified client certificate's fingerprint and subject: from the trusted proxy's
+        header when the request comes from the proxy, else from this connection's TLS."""
+        proxy = self.settings.proxy
+        if proxy is not None and is_trusted_proxy(proxy, request.scope.get("client")):
+            return forwarded_certificate(proxy, request.headers.getlist(proxy.header))
+        return peer_certificate(request.scope.get("extensions", {}).get("tls"))
 
     async def _crypt(self, client_id: str, operation: str, values: list[str]) -> list[str]:
         cryptor = self.cryptors[client_id]
@@ -151,9 +162,22 @@ class CryptorService:
         outcome: str,
         position: int | None = None,
     ) -> Response:
+        self._record(client_id, operation, count, started, status, outcome, position)
+        return JSONResponse(body, status_code=status)
+
+    def _record(
+        self,
+        client_id: str | None,
+        operation: str,
+        count: int | None,
+        started: float,
+        status: int,
+        outcome: str,
+        position: int | None = None,
+    ) -> None:
+        """The request's metrics and audit line."""
         elapsed = time.perf_counter() - started
-        self.metrics.requests.labels(operation, outcome.partition(":")[0]).inc()
-        self.metrics.latency.labels(operation).observe(elapsed)
+        self.metrics.answered(operation, outcome.partition(":")[0], elapsed)
         audit(
             client=client_id,
             operation=operation,
@@ -163,13 +187,26 @@ class CryptorService:
             duration_seconds=elapsed,
             position=position,
         )
-        return JSONResponse(body, status_code=status)
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    def _monitoring_refused(self, request: Request) -> Response | None:
+        """401 unless the request carries the monitoring token (when one is configured)."""
+        expected = self.settings.monitoring_token_sha256
+        if expected is None or token_matches(request.headers.get("authorization"), expected):
+            return None
+        return JSONResponse(
+            {"error": "unauthorized"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
     async def readyz(self, request: Request) -> Response:
         """Ready when KMS answers DescribeKey for every client's key within the KMS timeout."""
+        refused = self._monitoring_refused(request)
+        if refused is not None:
+            return refused
         keys = sorted({client.kms_key_id for client in self.settings.clients.values()})
         try:
             async with asyncio.timeout(self.settings.kms_timeout_seconds * 2):
@@ -180,6 +217,9 @@ class CryptorService:
         return JSONResponse({"status": "ready", "keys": len(keys)})
 
     async def metrics_page(self, request: Request) -> Response:
+        refused = self._monitoring_refused(request)
+        if refused is not None:
+            return refused
         return Response(self.metrics.exposition(), media_type=CONTENT_TYPE)
 
 

@@ -1,4 +1,5 @@
-"""A request body -> the list of values, within the client's limits; BadRequest says what is wrong.
+"""Bodies: a request's -> the list of values, within the client's limits (BadRequest says what is
+wrong); a list of values -> the answer's JSON.
 
 Messages name positions and limits, never a value: the body is PII.
 """
@@ -63,6 +64,9 @@ def parse_values(body: bytes, operation: str, limits: Limits) -> list[str]:
     longest = limits.max_value_chars
     if operation == "decrypt":
         longest = longest * 2 + _CIPHERTEXT_ALLOWANCE
+    # The usual case, checked in C; the loop below only runs to name the position at fault.
+    if set(map(type, values)) <= {str} and max(map(len, values), default=0) <= longest:
+        return values
     for position, value in enumerate(values):
         if not isinstance(value, str):
             raise BadRequest(
@@ -76,6 +80,28 @@ def parse_values(body: bytes, operation: str, limits: Limits) -> list[str]:
                 position,
             )
     return values
+
+
+# Characters a JSON string holds as they are: printable ASCII but the quote and the backslash.
+_PLAIN = bytes(range(0x20, 0x7F)).replace(b'"', b"").replace(b"\\", b"")
+
+
+def values_answer(values: list[str]) -> bytes:
+    """`{"values": [...]}` as JSON bytes.
+
+    Wire values (and most plaintexts) need no escaping: their JSON is the values between quotes,
+    joined, several times faster than the json module's character by character escaping of the
+    16 KB of 50 ciphertexts. Anything else goes through the json module.
+    """
+    joined = '","'.join(values)
+    if values and joined.isascii():
+        encoded = joined.encode("ascii")
+        # Without the plain characters, only the separators' quotes may be left.
+        if encoded.translate(None, _PLAIN) == b'"' * (2 * len(values) - 2):
+            return b'{"values":["' + encoded + b'"]}'
+    return json.dumps(
+        {"values": values}, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode("utf-8")
 
 
 def _kind(value: object) -> str:

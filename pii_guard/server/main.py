@@ -65,6 +65,9 @@ def run_serve(args: argparse.Namespace) -> int:
         workers=workers,
         http=TLSExtensionProtocol,
         access_log=False,  # the audit log says what happened, without addresses of values
+        # The peer address is the connection's: X-Forwarded-For must never make a request
+        # look as if it came from a trusted proxy ([proxy] trusted_addresses).
+        proxy_headers=False,
         log_level="warning",
         timeout_graceful_shutdown=10,
         **options,  # type: ignore[arg-type]

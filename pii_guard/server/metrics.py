@@ -4,6 +4,7 @@ latency."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -42,6 +43,28 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+
+        # Labelled children by labels: `labels()` takes a lock and checks its arguments each
+        # time, and a request updates three.
+        self._answered: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._values: dict[str, Any] = {}
+
+    def answered(self, operation: str, outcome: str, seconds: float) -> None:
+        """One encrypt or decrypt request answered: its outcome and how long it took."""
+        children = self._answered.get((operation, outcome))
+        if children is None:
+            children = self.requests.labels(operation, outcome), self.latency.labels(operation)
+            self._answered[operation, outcome] = children
+        requests, latency = children
+        requests.inc()
+        latency.observe(seconds)
+
+    def values_done(self, operation: str, count: int) -> None:
+        """`count` values encrypted or decrypted."""
+        child = self._values.get(operation)
+        if child is None:
+            child = self._values[operation] = self.values.labels(operation)
+        child.inc(count)
 
     def kms_call(self, operation: str) -> None:
         self.kms_calls.labels(operation).inc()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import tomllib
@@ -17,6 +18,11 @@ from pii_guard.errors import PIIConfigurationError
 OPERATIONS = ("encrypt", "decrypt")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
+# An HTTP header name (RFC 9110 token).
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}")
+# How a proxy passes the client certificate it verified: the certificate itself (PEM, URL-escaped,
+# as nginx's $ssl_client_escaped_cert), its SHA-256 fingerprint in hex, or its subject.
+CERTIFICATE_FORMATS = ("pem", "sha256", "subject")
 
 
 @dataclass(frozen=True)
@@ -66,11 +72,24 @@ class TLSSettings:
 
 
 @dataclass(frozen=True)
+class ProxySettings:
+    """A TLS-terminating proxy in front: requests from `trusted` addresses are proven by the
+    client certificate the proxy verified and passes in `header`; from anywhere else the
+    header is ignored."""
+
+    trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    header: str
+    certificate_format: str
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     clients: dict[str, ClientSettings]
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
+    monitoring_token_sha256: str | None = field(default=None, repr=False)
+    proxy: ProxySettings | None = None
     kms_endpoint_url: str | None = None
     kms_region: str | None = None
     kms_timeout_seconds: float = 5.0
@@ -163,6 +182,7 @@ def parse_server_settings(data: dict[str, Any], source: str) -> ServerSettings:
     host = server.text("host", "127.0.0.1") or "127.0.0.1"
     port = server.integer("port", 8080, 0, 65535)
     workers = server.integer("workers", 1, 1, 64)
+    monitoring_token = _hex(server, "monitoring_token_sha256")
     server.done()
 
     kms = top.table_of("kms")
@@ -181,12 +201,13 @@ def parse_server_settings(data: dict[str, Any], source: str) -> ServerSettings:
     key_table.done()
 
     tls = _tls(top.table_of("tls"))
+    proxy = _proxy(top.table_of("proxy"))
     defaults = _limits(top.table_of("limits"), Limits())
 
     clients_table = top.table_of("clients")
     clients: dict[str, ClientSettings] = {}
     for client_id in clients_table.table:
-        clients[client_id] = _client(clients_table, client_id, defaults, tls)
+        clients[client_id] = _client(clients_table, client_id, defaults, tls, proxy)
     clients_table.known.update(clients)
     top.done()
     if not clients:
@@ -198,6 +219,8 @@ def parse_server_settings(data: dict[str, Any], source: str) -> ServerSettings:
         host=host,
         port=port,
         workers=workers,
+        monitoring_token_sha256=monitoring_token,
+        proxy=proxy,
         kms_endpoint_url=endpoint,
         kms_region=region,
         kms_timeout_seconds=kms_timeout,
@@ -222,6 +245,43 @@ def _tls(table: _Reader) -> TLSSettings | None:
     )
 
 
+def _proxy(table: _Reader) -> ProxySettings | None:
+    source = table.source
+    addresses = table.strings("trusted_addresses")
+    header = table.text("client_certificate_header")
+    certificate_format = table.text("client_certificate_format")
+    table.done()
+    if addresses is None and header is None and certificate_format is None:
+        return None
+    if not addresses:
+        raise PIIConfigurationError(
+            f"{source}: proxy.trusted_addresses must list the addresses of the TLS proxy "
+            "(IP addresses or CIDR networks): without it the client certificate header would "
+            "be believed from anyone"
+        )
+    trusted = []
+    for address in addresses:
+        try:
+            trusted.append(ipaddress.ip_network(address.strip(), strict=True))
+        except ValueError:
+            raise PIIConfigurationError(
+                f"{source}: proxy.trusted_addresses: {address!r} is not an IP address or a "
+                "CIDR network (such as 10.0.0.5 or 10.0.0.0/24, with no host bits set)"
+            ) from None
+    if header is None or not _HEADER_NAME.fullmatch(header):
+        raise PIIConfigurationError(
+            f"{source}: proxy.client_certificate_header must name the HTTP header in which the "
+            "proxy passes the verified client certificate (such as X-Client-Cert)"
+        )
+    if certificate_format not in CERTIFICATE_FORMATS:
+        raise PIIConfigurationError(
+            f"{source}: proxy.client_certificate_format must be "
+            + ", ".join(f'"{name}"' for name in CERTIFICATE_FORMATS)
+            + " (what the header holds)"
+        )
+    return ProxySettings(tuple(trusted), header.lower(), certificate_format)
+
+
 def _limits(table: _Reader, base: Limits) -> Limits:
     limits = replace(
         base,
@@ -235,7 +295,11 @@ def _limits(table: _Reader, base: Limits) -> Limits:
 
 
 def _client(
-    clients: _Reader, client_id: str, defaults: Limits, tls: TLSSettings | None
+    clients: _Reader,
+    client_id: str,
+    defaults: Limits,
+    tls: TLSSettings | None,
+    proxy: ProxySettings | None,
 ) -> ClientSettings:
     source = clients.source
     if not _CLIENT_ID.fullmatch(client_id):
@@ -264,10 +328,11 @@ def _client(
             f"{source}: clients.{client_id} has no way to authenticate: set token_sha256, "
             "certificate_sha256 or certificate_subject"
         )
-    if (fingerprint or subject) and (tls is None or tls.client_ca is None):
+    if (fingerprint or subject) and (tls is None or tls.client_ca is None) and proxy is None:
         raise PIIConfigurationError(
             f"{source}: clients.{client_id} authenticates by certificate, which needs "
-            "[tls] client_ca (the CA that issues client certificates)"
+            "[tls] client_ca (the CA that issues client certificates) or a [proxy] that "
+            "verifies them"
         )
     return ClientSettings(
         client_id=client_id,

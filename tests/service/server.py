@@ -70,10 +70,20 @@ class Server:
         return int(self.base_url.rsplit(":", 1)[1])
 
     def connection(
-        self, certificate: tuple[Path, Path] | None = None, timeout: float = 30
+        self,
+        certificate: tuple[Path, Path] | None = None,
+        timeout: float = 30,
+        source: str | None = None,
     ) -> http.client.HTTPConnection:
+        """A connection to the server; from loopback address `source` when given (any
+        127.x.y.z reaches the server, and is the peer address it sees)."""
         if self.trust is None:
-            return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+            return http.client.HTTPConnection(
+                "127.0.0.1",
+                self.port,
+                timeout=timeout,
+                source_address=None if source is None else (source, 0),
+            )
         context = self.trust
         if certificate is not None and self.ca is not None:
             context = client_context(self.ca, *certificate)
@@ -84,12 +94,19 @@ class Server:
         method: str,
         path: str,
         body: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
         certificate: tuple[Path, Path] | None = None,
+        source: str | None = None,
     ) -> tuple[int, bytes]:
-        connection = self.connection(certificate)
+        connection = self.connection(certificate, source=source)
         try:
-            connection.request(method, path, body=body, headers=dict(headers or {}))
+            fields = list(headers.items() if isinstance(headers, Mapping) else headers or [])
+            connection.putrequest(method, path, skip_accept_encoding=True)
+            for name, value in fields:  # a list may repeat a header
+                connection.putheader(name, value)
+            if body is not None:
+                connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body)
             answer = connection.getresponse()
             return answer.status, answer.read()
         finally:
@@ -104,14 +121,19 @@ class Server:
         token: str | None = None,
         certificate: tuple[Path, Path] | None = None,
         raw: bytes | None = None,
+        headers: list[tuple[str, str]] | None = None,
+        source: str | None = None,
     ) -> tuple[int, Any]:
-        headers = {"Content-Type": "application/json"}
+        fields = [("Content-Type", "application/json")]
         if client is not None:
-            headers["X-CLIENT-ID"] = client
+            fields.append(("X-CLIENT-ID", client))
         if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
+            fields.append(("Authorization", f"Bearer {token}"))
+        fields += headers or []
         body = raw if raw is not None else json.dumps(payload).encode()
-        status, answer = self.request("POST", f"/api/v1/{operation}", body, headers, certificate)
+        status, answer = self.request(
+            "POST", f"/api/v1/{operation}", body, fields, certificate, source
+        )
         return status, json.loads(answer) if answer else None
 
     def metric(self, name: str, **labels: str) -> float:

@@ -57,6 +57,27 @@ def test_answers_keep_order_and_length_over_raw_http(server: Server) -> None:
     assert (status, plain) == (200, {"values": values})
 
 
+def test_answers_are_valid_json_for_text_that_needs_escaping(server: Server) -> None:
+    values = [
+        'a "quoted" word',
+        "back\\slash",
+        "line\nbreak and tab\t",
+        "\x00 \x1f \x7f",
+        "Ünïcødé ✓ \u2028 \u2029",
+        '","',
+        "plain@example.com",
+        "",
+    ]
+    status, answer = server.post("encrypt", {"values": values}, client="writer", token=WRITER_TOKEN)
+    assert status == 200
+    for text in (values, values[:1], values[1:2], values[-2:]):
+        encrypted = answer["values"][values.index(text[0]) :][: len(text)]
+        status, plain = server.post(
+            "decrypt", {"values": encrypted}, client="reader", token=READER_TOKEN
+        )
+        assert (status, plain) == (200, {"values": text})
+
+
 def test_an_empty_batch_is_answered_without_kms(server: Server) -> None:
     status, answer = server.post("encrypt", {"values": []}, client="writer", token=WRITER_TOKEN)
     assert (status, answer) == (200, {"values": []})

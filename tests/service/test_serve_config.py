@@ -13,6 +13,14 @@ from tests.support.executables import installed_script
 
 KEY = "1234abcd-12ab-34cd-56ef-1234567890ab"
 TOKEN_HASH = token_hash("t")
+A_CLIENT = {
+    "clients.a": {"kms_key_id": KEY, "permissions": ["encrypt"], "token_sha256": TOKEN_HASH}
+}
+PROXY = {
+    "trusted_addresses": ["10.0.0.5"],
+    "client_certificate_header": "X-Client-Cert",
+    "client_certificate_format": "pem",
+}
 
 
 def serve(config: Path) -> subprocess.CompletedProcess[str]:
@@ -49,6 +57,30 @@ def serve(config: Path) -> subprocess.CompletedProcess[str]:
                 }
             },
             "client_ca",
+        ),
+        (
+            {"proxy": {"client_certificate_header": "X-Client-Cert"}, **A_CLIENT},
+            "proxy.trusted_addresses",
+        ),
+        (
+            {"proxy": {**PROXY, "trusted_addresses": ["10.0.0.1/8"]}, **A_CLIENT},
+            "proxy.trusted_addresses",
+        ),
+        (
+            {"proxy": {**PROXY, "trusted_addresses": ["proxy.internal"]}, **A_CLIENT},
+            "proxy.trusted_addresses",
+        ),
+        (
+            {"proxy": {"trusted_addresses": ["10.0.0.5"]}, **A_CLIENT},
+            "proxy.client_certificate_header",
+        ),
+        (
+            {"proxy": {**PROXY, "client_certificate_format": "der"}, **A_CLIENT},
+            "proxy.client_certificate_format",
+        ),
+        (
+            {"server": {"monitoring_token_sha256": "secret"}, **A_CLIENT},
+            "server.monitoring_token_sha256",
         ),
         ({"limits": {"max_values": 0}}, "limits.max_values"),
         ({"server": {"prot": 1}}, "server.prot"),
