@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import libcst as cst
-
 from flake8_pii.cache import ProjectCache, project_cache
 from flake8_pii.deep import MAX_NESTING, deepest_nesting, on_large_stack, ran_out_of_stack
 from flake8_pii.findings import UNUSED_NOQA, Finding
@@ -22,7 +20,6 @@ from flake8_pii.index import ProjectIndex
 from flake8_pii.noqa import noqa_comments
 from flake8_pii.prefilter import can_have_findings
 from flake8_pii.project import module_name
-from flake8_pii.rule_pass import run_rules
 from flake8_pii.summary import summarise
 from flake8_pii.unused_noqa import mentions_our_codes, unused_noqa
 
@@ -119,6 +116,12 @@ def _analyse(text: str, path: str, index: ProjectIndex, options: _Options) -> Fi
             error=f"{TOO_DEEP}: code nested {depth} levels deep at line {line} "
             f"(pii-guard analyses up to {MAX_NESTING})"
         )
+    # libcst and the rules load only here, when the cache has no answer: an editor's run on
+    # an unchanged buffer never pays for them
+    import libcst as cst
+
+    from flake8_pii.rule_pass import run_rules
+
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
