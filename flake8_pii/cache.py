@@ -53,7 +53,7 @@ def analyzer_digest() -> str:
 
 
 class ProjectCache:
-    """The authenticated entries of one project's cache folder, by name (`index-v4`,
+    """The authenticated entries of one project's cache folder, by name (`index`,
     `findings/<key>`)."""
 
     def __init__(self, root: Path, key: bytes) -> None:
