@@ -159,7 +159,7 @@ def _lookups(call: cst.Call, resolver: Resolver) -> Iterator[Lookup]:
         elif arg.star == "**":
             yield from _reported_at_name(arg.value, resolver, _dict_keys)
         elif arg.star == "":
-            yield from _q_lookups(arg.value, resolver, frozenset())
+            yield from _q_lookups(arg.value, resolver)
 
 
 def _reported_at_name(
@@ -197,10 +197,14 @@ def _is_builtin(func: cst.BaseExpression, name: str, resolver: Resolver) -> bool
 
 
 def _q_lookups(
-    node: cst.BaseExpression, resolver: Resolver, expanded: frozenset[str]
+    node: cst.BaseExpression, resolver: Resolver, expanded: set[str] | None = None
 ) -> Iterator[Lookup]:
-    """The lookups of Q objects combined with `|`, `&`, `^` and `~`, also kept in variables
-    (each name read once: `q = q | Q(...)` refers to itself)."""
+    """The lookups of Q objects combined with `|`, `&`, `^` and `~`, also kept in variables.
+
+    Each name is read once per call (`expanded`): `q = q | Q(...)` refers to itself, and
+    `q2 = q1 | q1` chains would otherwise be read an exponential number of times.
+    """
+    expanded = set() if expanded is None else expanded
     if isinstance(node, cst.BinaryOperation) and isinstance(
         node.operator, cst.BitOr | cst.BitAnd | cst.BitXor
     ):
@@ -209,9 +213,10 @@ def _q_lookups(
     elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.BitInvert):
         yield from _q_lookups(node.expression, resolver, expanded)
     elif isinstance(node, cst.Name) and node.value not in expanded:
+        expanded.add(node.value)
         value = resolver.assigned_value(node)
         if value is not node:
-            for _, path in _q_lookups(value, resolver, expanded | {node.value}):
+            for _, path in _q_lookups(value, resolver, expanded):
                 yield node, path
     elif isinstance(node, cst.Call):
         name = resolver.qualified_name(node.func)

@@ -332,6 +332,15 @@ CHAINS: dict[str, tuple[str, list[tuple[int, str]]]] = {
         + "    print(a40 + c.email)\n",
         [(46, "PII005")],
     ),
+    # 2**40 readings of Q objects kept in variables, each built from the one before, twice
+    "doubled_q.py": (
+        USES_CUSTOMER
+        + "    from django.db.models import Q\n"
+        + "    q0 = Q(email=1)\n"
+        + "".join(f"    q{i} = q{i - 1} | q{i - 1}\n" for i in range(1, 41))
+        + "    Customer.objects.filter(q40)\n",
+        [(47, "PII001")],
+    ),
     # 2**200 paths: a call chain on a value of unknown type
     "call_chain.py": (
         USES_CUSTOMER + "    print(a" + ".b()" * 200 + ", c.email)\n",
