@@ -129,6 +129,24 @@ RULES: dict[str, Rule] = {
             ),
         ),
         Rule(
+            code="PII006",
+            name="pii-value-in-exception",
+            summary="A PII value is passed to an exception.",
+            why=(
+                "An exception's arguments are its message: tracebacks, error trackers and "
+                "logs keep it in plaintext, outside the encryption that protects the value."
+            ),
+            template=(
+                "PII value {subject} passed to exception {sink}: tracebacks and error "
+                "trackers keep plaintext; put a non-identifying id in the message instead"
+            ),
+            whole_template=(
+                "PII fields of {subject} passed to exception {sink} in a whole instance or a "
+                "dump of one: tracebacks and error trackers keep plaintext; put a "
+                "non-identifying id in the message instead"
+            ),
+        ),
+        Rule(
             code=UNUSED_NOQA,
             name="unused-noqa",
             summary="A noqa comment names a PII code that silences nothing.",
