@@ -19,7 +19,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
 
 
 class PIIChecker:
-    """flake8 plugin that reports PII misuse (codes PII001-PII005).
+    """flake8 plugin that reports PII misuse: every code the engine gives
+    (`flake8_pii.findings.RULES`), under the `PII` prefix it is registered with.
 
     It analyses the text flake8 hands it (`lines`), not the file on disk, and finds the project
     from the file name, so editors that lint an unsaved buffer over standard input with

@@ -32,6 +32,8 @@ class Rule:
     lookup_template: str | None = None
     level: str = "error"
     tags: tuple[str, ...] = ("security", "privacy")
+    # the text when the value shows a whole instance (part `whole`; `subject` is the model)
+    whole_template: str | None = None
 
     @property
     def help_uri(self) -> str:
@@ -41,6 +43,8 @@ class Rule:
         template = self.template
         if parts.get("lookup") and self.lookup_template is not None:
             template = self.lookup_template
+        if parts.get("whole") and self.whole_template is not None:
+            template = self.whole_template
         return f"{self.code} {template.format(**parts)}"
 
 
@@ -119,6 +123,28 @@ RULES: dict[str, Rule] = {
                 "PII value {subject} passed to {sink}: logs keep plaintext; "
                 "log a non-identifying id or a masked value instead"
             ),
+            whole_template=(
+                "PII fields of {subject} passed to {sink} in a whole instance or a dump of one: "
+                "logs keep plaintext; log a non-identifying id instead"
+            ),
+        ),
+        Rule(
+            code="PII006",
+            name="pii-value-in-exception",
+            summary="A PII value is passed to an exception.",
+            why=(
+                "An exception's arguments are its message: tracebacks, error trackers and "
+                "logs keep it in plaintext, outside the encryption that protects the value."
+            ),
+            template=(
+                "PII value {subject} passed to exception {sink}: tracebacks and error "
+                "trackers keep plaintext; put a non-identifying id in the message instead"
+            ),
+            whole_template=(
+                "PII fields of {subject} passed to exception {sink} in a whole instance or a "
+                "dump of one: tracebacks and error trackers keep plaintext; put a "
+                "non-identifying id in the message instead"
+            ),
         ),
         Rule(
             code=UNUSED_NOQA,
@@ -143,7 +169,9 @@ def catalogue_digest() -> str:
     """A digest of every code's message texts: cached findings carry their messages, so a
     changed text must change the key they are cached under."""
     texts = [
-        "\x1e".join((rule.code, rule.template, rule.lookup_template or ""))
+        "\x1e".join(
+            (rule.code, rule.template, rule.lookup_template or "", rule.whole_template or "")
+        )
         for rule in RULES.values()
     ]
     return hashlib.blake2b("\x1f".join(texts).encode(), digest_size=16).hexdigest()

@@ -286,7 +286,7 @@ class ProjectIndex:
         cls = self.class_summary(module)
         if cls is None:
             return None
-        for method, returns in cls.methods:
+        for method, returns in cls.returns:
             if method == name:
                 return self.modules[module.rpartition(".")[0]], returns
         return None
@@ -302,7 +302,7 @@ class ProjectIndex:
             returning = [(f"{summary.module}.{f}", r) for f, r in summary.functions.items()]
             for cls in summary.classes.values():
                 owner = f"{summary.module}.{cls.name}"
-                returning.extend((f"{owner}.{m}", r) for m, r in cls.methods)
+                returning.extend((f"{owner}.{m}", r) for m, r in cls.returns)
             for qualified, returns in returning:
                 reading = read_annotation(returns, names)
                 if reading.pii is not None or (
@@ -362,3 +362,136 @@ class ProjectIndex:
                 return candidate
             candidate = candidate.rpartition(".")[0]
         return None
+
+    # --- how instances render (logged whole, dumped, raised) -------------------------------
+
+    def class_chain(self, qualified: str) -> tuple[list[str], frozenset[str]] | None:
+        """The project classes `qualified` is made of (itself first, then its bases, each
+        once) and the classes outside the project it inherits from; None when a base cannot be
+        named (a call, or an unknown name brought by a star import)."""
+        project: list[str] = []
+        outside: set[str] = set()
+        pending = [qualified]
+        while pending:
+            current = pending.pop()
+            if current in project:
+                continue
+            cls = self.class_summary(current)
+            if cls is None:
+                outside.add(current)
+                continue
+            project.append(current)
+            module = self.modules[current.rpartition(".")[0]]
+            for base in cls.bases:
+                if "=" in base:  # `metaclass=...` is a keyword, not a base
+                    return None
+                named = self.qualify_annotation(module, base.split("[")[0].strip())
+                if named is None:
+                    return None
+                pending.append(named)
+        return project, frozenset(outside)
+
+    def masks_repr(self, qualified: str) -> bool:
+        """Whether the class inherits, through project classes, from pii_guard's PIIModel,
+        whose repr and str show `<PII hidden>` for PII fields."""
+        chain = self.class_chain(qualified)
+        return chain is not None and bool(chain[1] & vocabulary.PII_MASKING_BASES)
+
+    def repr_shows_pii(self, model: ModelInfo) -> bool:
+        """Whether `repr(x)` and `str(x)` of an instance certainly show a PII field's value:
+        a pydantic model (not a PIIModel) or a dataclass, none of whose classes changes how it
+        renders, with a PII field not declared in a way that may hide it."""
+        chain = self.class_chain(model.qualname)
+        if chain is None or not model.has_pii:
+            return False
+        project, outside = chain
+        if outside & vocabulary.PII_MASKING_BASES or self._renders_itself(project):
+            return False
+        if not (self._is_pydantic(outside) or self._is_dataclass(project, outside)):
+            return False
+        return self._shows_a_pii_field(model)
+
+    def dump_shows_pii(self, model: ModelInfo, pydantic_only: bool) -> bool:
+        """Whether a dump of an instance (`model_dump()`, `vars(x)`) certainly holds a PII
+        field's plaintext: PIIModel included, as it masks only its repr. `pydantic_only` for
+        pydantic's own dump methods."""
+        chain = self.class_chain(model.qualname)
+        if chain is None or not model.has_pii:
+            return False
+        project, outside = chain
+        if self._serializes_itself(project):
+            return False
+        known = self._is_pydantic(outside) or (
+            not pydantic_only and self._is_dataclass(project, outside)
+        )
+        return known and self._shows_a_pii_field(model)
+
+    def keeps_arguments(self, qualified: str) -> bool:
+        """Whether an exception class certainly keeps the arguments it is built with in its
+        message: a builtin exception, a library one known to (`HTTPException`), or a project
+        class made only of such bases that changes neither its constructor nor its text."""
+        if qualified in vocabulary.BUILTIN_EXCEPTIONS | vocabulary.ARGUMENT_KEEPING_EXCEPTIONS:
+            return True
+        chain = self.class_chain(qualified)
+        if chain is None:
+            return False
+        project, outside = chain
+        keeping = vocabulary.BUILTIN_EXCEPTIONS | vocabulary.ARGUMENT_KEEPING_EXCEPTIONS
+        if not outside or not outside <= keeping | vocabulary.NEUTRAL_BASES:
+            return False
+        if not outside & keeping:
+            return False
+        return not any(
+            set(self._class(name).methods) & vocabulary.EXCEPTION_CONSTRUCTORS for name in project
+        )
+
+    def _class(self, qualified: str) -> ClassSummary:
+        cls = self.class_summary(qualified)
+        assert cls is not None
+        return cls
+
+    def _renders_itself(self, project: list[str]) -> bool:
+        return any(
+            set(self._class(name).methods) & vocabulary.RENDERING_METHODS for name in project
+        )
+
+    def _serializes_itself(self, project: list[str]) -> bool:
+        for name in project:
+            for method in self._class(name).methods:
+                if method in vocabulary.DUMP_METHODS or method == "__getattribute__":
+                    return True
+                if method.startswith("@") and (
+                    method.rpartition(".")[2] in vocabulary.SERIALIZER_DECORATORS
+                ):
+                    return True
+        return False
+
+    @staticmethod
+    def _is_pydantic(outside: frozenset[str]) -> bool:
+        return bool(outside & vocabulary.FIELD_SHOWING_BASES) and outside <= (
+            vocabulary.FIELD_SHOWING_BASES | vocabulary.NEUTRAL_BASES
+        )
+
+    def _is_dataclass(self, project: list[str], outside: frozenset[str]) -> bool:
+        """Every class of the chain is a dataclass with a generated repr."""
+        if not outside <= vocabulary.NEUTRAL_BASES:
+            return False
+        return all(self._generates_repr(name) for name in project)
+
+    def _generates_repr(self, qualified: str) -> bool:
+        cls = self._class(qualified)
+        module = self.modules[qualified.rpartition(".")[0]]
+        for decorator in cls.decorators:
+            callee, _, arguments = decorator.partition("(")
+            named = self.qualify(module, callee.strip())
+            if named in vocabulary.DATACLASS_DECORATORS:
+                compact = arguments.replace(" ", "")
+                return "repr=" not in compact or "repr=True" in compact
+        return False
+
+    def _shows_a_pii_field(self, model: ModelInfo) -> bool:
+        for info in model.fields.values():
+            owner = self.class_summary(info.owner)
+            if info.pii and owner is not None and info.name not in owner.hidden:
+                return True
+        return False

@@ -24,7 +24,15 @@ class ClassSummary:
     # ("email_lookup", "lookup_of", "email"); the index decides which callees declare lookups
     defaults: tuple[tuple[str, str, str], ...] = ()
     # method name -> its return annotation source, for methods that declare one
-    methods: tuple[tuple[str, str], ...] = ()
+    returns: tuple[tuple[str, str], ...] = ()
+    # How an instance renders, for the index to judge: the class's decorators (source), the
+    # names of the methods it defines and the decorators of those (`@field_serializer`, as
+    # source), and the fields whose declaration may hide them from a repr or a dump (a default
+    # call with a `repr=` or `exclude=` keyword, or such a keyword or a serializer in the
+    # annotation).
+    decorators: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()
 
     def to_json(self) -> list[Any]:
         return [
@@ -32,7 +40,8 @@ class ClassSummary:
             list(self.bases),
             [list(pair) for pair in self.fields],
             [list(triple) for triple in self.defaults],
-            [list(pair) for pair in self.methods],
+            [list(self.decorators), list(self.methods), list(self.hidden)],
+            [list(pair) for pair in self.returns],
         ]
 
     @classmethod
@@ -42,7 +51,10 @@ class ClassSummary:
             tuple(data[1]),
             tuple((f, a) for f, a in data[2]),
             tuple((f, c, n) for f, c, n in data[3]),
-            tuple((m, r) for m, r in data[4]),
+            decorators=tuple(data[4][0]),
+            methods=tuple(data[4][1]),
+            hidden=tuple(data[4][2]),
+            returns=tuple((m, r) for m, r in data[5]),
         )
 
 
@@ -159,7 +171,6 @@ def summarise_class(node: ast.ClassDef) -> tuple[ClassSummary, bool]:
     fields: list[tuple[str, str]] = []
     defaults: list[tuple[str, str, str]] = []
     declares_keys = False
-    methods = _returns(node.body)
     for statement in node.body:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
             name = statement.target.id
@@ -175,7 +186,17 @@ def summarise_class(node: ast.ClassDef) -> tuple[ClassSummary, bool]:
                 if isinstance(target, ast.Name) and target.id in vocabulary.KEY_DECLARATIONS:
                     declares_keys = True
     bases = tuple(ast.unparse(base) for base in node.bases)
-    summary = ClassSummary(node.name, bases, tuple(fields), tuple(defaults), tuple(methods.items()))
+    decorators, methods, hidden = _rendering(node)
+    summary = ClassSummary(
+        node.name,
+        bases,
+        tuple(fields),
+        tuple(defaults),
+        returns=tuple(_returns(node.body).items()),
+        decorators=decorators,
+        methods=methods,
+        hidden=hidden,
+    )
     return summary, declares_keys
 
 
@@ -190,6 +211,42 @@ def _returns(body: list[ast.stmt]) -> dict[str, str]:
             else:
                 returns[node.name] = ast.unparse(node.returns)
     return returns
+
+
+def _rendering(node: ast.ClassDef) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(class decorators, methods and their decorators, fields that may be hidden) of a class:
+    what decides whether its repr and its dumps show its fields."""
+    decorators = tuple(ast.unparse(decorator) for decorator in node.decorator_list)
+    methods: list[str] = []
+    hidden: list[str] = []
+    for statement in node.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            methods.append(statement.name)
+            for decorator in statement.decorator_list:
+                callee = decorator.func if isinstance(decorator, ast.Call) else decorator
+                methods.append(f"@{ast.unparse(callee)}")
+        elif (
+            isinstance(statement, ast.AnnAssign)
+            and isinstance(statement.target, ast.Name)
+            and (
+                _may_hide(statement.annotation)
+                or (statement.value is not None and _may_hide(statement.value))
+            )
+        ):
+            hidden.append(statement.target.id)
+    return decorators, tuple(methods), tuple(hidden)
+
+
+def _may_hide(node: ast.expr) -> bool:
+    """Whether a field declaration may keep the field out of a repr or a dump: a call in it
+    with a `repr=` or `exclude=` keyword, or a serializer (`PlainSerializer(...)`)."""
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Call):
+            if any(keyword.arg in ("repr", "exclude") for keyword in inner.keywords):
+                return True
+            if "serializer" in ast.unparse(inner.func).lower():
+                return True
+    return False
 
 
 def summarise(tree: ast.Module, module: str, is_package: bool) -> ModuleSummary:

@@ -23,6 +23,19 @@ What it understands (anything else is "unknown", and unknown is never reported):
 | `p.lower()`, `.strip()`, `str(p)`, `f"{p}"`, `p + s`, `p or s` with p PII | PII |
 | a local name                                 | its last assignment above the use, read there |
 | `logging.getLogger(...)`, `structlog.get_logger(...)`, `loguru.logger` | Logger |
+| a dict, list, tuple or set literal, `dict(...)`, holding p PII or Holding | Holding(M.f) |
+| `list(h)`, `tuple(h)`, `set(h)`, `sorted(h)` with h Holding | Holding    |
+| `x.model_dump()`, `.model_dump_json()`, `.dict()`, `.json()` (keywords  | Holding(M, whole) |
+|   that keep every field), `vars(x)`, `x.__dict__`, `dataclasses.asdict(x)` |             |
+|   with x: Instance(M), M with PII (`ProjectIndex.dump_shows_pii`)       |                   |
+| `E(...)` with PII or Holding among its arguments, E an exception class | Holding(M.f,   |
+|   that keeps its arguments (`ProjectIndex.keeps_arguments`)             |   exception=E) |
+
+`Resolver.held(x)` is what of PII `x` shows when written out: PII, Holding, or Holding(M, whole)
+for an Instance(M) whose repr shows a PII field (`ProjectIndex.repr_shows_pii`: a pydantic
+model that is not a PIIModel, or a dataclass, rendering its fields as pydantic or `dataclass`
+write them). A dump is known only for a model that defines no serializer and no dump method of
+its own, a repr only for one that defines no `__repr__`/`__str__` (see vocabulary).
 
 Calls of any other function on a PII value (`len`, `hash`, `hashlib.sha256`, `mask`) and
 comparisons (`p is None`) give values that do not identify anybody: unknown.
@@ -80,7 +93,21 @@ class Object:
     cls: str  # its qualified name
 
 
-ValueType = ModelClass | Query | Instance | Many | PII | Logger | Object | None
+@dataclass(frozen=True)
+class Holding:
+    """A value that shows PII when it is rendered or serialised: a container literal holding a
+    PII value, a dump of a model instance, an exception built with a PII argument.
+
+    `subject` is `Model.field`, or the model's name when the value shows a whole instance
+    (`whole`); `exception` is the exception class as written, when the value is an exception.
+    """
+
+    subject: str
+    whole: bool = False
+    exception: str | None = None
+
+
+ValueType = ModelClass | Query | Instance | Many | PII | Logger | Object | Holding | None
 
 # How many names `assigned_value` follows (`a = b`, `b = c`, ...) before it stops.
 _MAX_NAME_HOPS = 20
@@ -252,7 +279,7 @@ class Resolver:
             return self._first_pii((node.body, node.orelse))
         if isinstance(node, cst.NamedExpr):
             return self.type_of(node.value)
-        return None
+        return self._container_type(node)
 
     def _first_pii(
         self, nodes: Iterator[cst.BaseExpression] | Sequence[cst.BaseExpression]
@@ -350,7 +377,7 @@ class Resolver:
         if isinstance(base, Instance):
             info = base.model.fields.get(attr)
             if info is None:
-                return None
+                return self._dump_attribute_type(base, attr)
             if info.pii:
                 return PII(f"{base.model.name}.{attr}")
             target = self.model_named(info.target) if info.target else None
@@ -383,7 +410,8 @@ class Resolver:
             if isinstance(base, Instance):
                 if method in vocabulary.MANY_RETURNING:
                     return base  # `Model.objects.get(...).execute()` gives the one instance
-                return self._declared_return(f"{base.model.qualname}.{method}")
+                if method not in vocabulary.DUMP_METHODS:  # dumps: see _holding_call_type
+                    return self._declared_return(f"{base.model.qualname}.{method}")
             if isinstance(base, Object):
                 return self._declared_return(f"{base.cls}.{method}")
             if isinstance(base, PII):
@@ -410,6 +438,9 @@ class Resolver:
             inner = self.type_of(node.args[0].value)
             if isinstance(inner, Query | Many):
                 return Many(inner.model)
+        held = self._holding_call_type(node)
+        if held is not None:
+            return held
         if qualified is not None and self.index.class_summary(qualified) is not None:
             return Object(qualified)  # a project class that is not a model, constructed
         return self._declared_return(qualified)
@@ -427,6 +458,89 @@ class Resolver:
                 reading = read_annotation(source, self._names(module))
                 self._returns[qualified] = self._reading_type(reading)
         return self._returns[qualified]
+
+    # --- values that show PII when rendered -------------------------------------------------
+
+    def held(self, node: cst.BaseExpression) -> PII | Holding | None:
+        """What of PII `node` shows when it is written out (formatted, logged, raised): a PII
+        value, a value holding one, or an instance whose repr shows its PII fields."""
+        found = self.type_of(node)
+        if isinstance(found, PII | Holding):
+            return found
+        if isinstance(found, Instance) and self.index.repr_shows_pii(found.model):
+            return Holding(found.model.name, whole=True)
+        return None
+
+    def _first_held(self, nodes: Iterator[cst.BaseExpression]) -> Holding | None:
+        for inner in nodes:
+            found = self.held(inner)
+            if found is not None:
+                return Holding(found.subject, whole=isinstance(found, Holding) and found.whole)
+        return None
+
+    def _container_type(self, node: cst.BaseExpression) -> ValueType:
+        """A dict, list, tuple or set literal holding a PII value (also nested)."""
+        if isinstance(node, cst.Dict):
+            return self._first_held(
+                element.value for element in node.elements if isinstance(element, cst.DictElement)
+            )
+        if isinstance(node, cst.List | cst.Tuple | cst.Set):
+            return self._first_held(element.value for element in node.elements)
+        return None
+
+    def _dump_attribute_type(self, base: Instance, attr: str) -> ValueType:
+        """`x.__dict__`: every field's value."""
+        if attr in vocabulary.DUMP_ATTRIBUTES and self.index.dump_shows_pii(
+            base.model, pydantic_only=False
+        ):
+            return Holding(base.model.name, whole=True)
+        return None
+
+    def _holding_call_type(self, node: cst.Call) -> ValueType:
+        """`dict(email=p)`, `x.model_dump()`, `vars(x)`, and an exception built with PII."""
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in vocabulary.DUMP_METHODS:
+            base = self.type_of(func.value)
+            if (
+                isinstance(base, Instance)
+                and _keeps_every_field(node)
+                and self.index.dump_shows_pii(base.model, pydantic_only=True)
+            ):
+                return Holding(base.model.name, whole=True)
+            return None
+        name = self.callee_name(func)
+        if name is None:
+            return None
+        if name in vocabulary.DUMP_FUNCTIONS and len(node.args) == 1:
+            inner = self.type_of(node.args[0].value)
+            if isinstance(inner, Instance) and self.index.dump_shows_pii(
+                inner.model, pydantic_only=False
+            ):
+                return Holding(inner.model.name, whole=True)
+            return None
+        if name == "builtins.dict":
+            return self._first_held(arg.value for arg in node.args)
+        if name in _HOLDING_FUNCTIONS and len(node.args) == 1:
+            inner = self.type_of(node.args[0].value)
+            return inner if isinstance(inner, Holding) else None
+        if self.index.keeps_arguments(name):
+            found = self._first_held(arg.value for arg in node.args)
+            if found is not None:
+                return Holding(found.subject, found.whole, exception=self.code(func))
+        return None
+
+    def callee_name(self, func: cst.BaseExpression) -> str | None:
+        """The qualified name of a callee; `builtins.X` for a bare name that the module neither
+        imports nor defines and no scope assigns."""
+        qualified = self.qualified_name(func)
+        if qualified is not None or not isinstance(func, cst.Name):
+            return qualified
+        scope: Scope | None = self.scope
+        while scope is not None:
+            if func.value in scope.assignments:
+                return None
+            scope = scope.parent
+        return f"builtins.{func.value}"
 
     # --- annotations ----------------------------------------------------------------------
 
@@ -464,6 +578,20 @@ _HOLDING: dict[Holds, type[Instance | Many | ModelClass | Query]] = {
     Holds.CLASS: ModelClass,
     Holds.QUERY: Query,
 }
+
+
+# Builtins that give a container holding what their argument holds.
+_HOLDING_FUNCTIONS = frozenset(
+    {"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset", "builtins.sorted"}
+)
+
+
+def _keeps_every_field(node: cst.Call) -> bool:
+    """A dump call whose arguments leave every field in it (`model_dump(mode="json")`)."""
+    return all(
+        arg.keyword is not None and arg.keyword.value in vocabulary.DUMP_KEEPING_KEYWORDS
+        for arg in node.args
+    )
 
 
 def _order(binding: Binding) -> int:

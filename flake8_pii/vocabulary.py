@@ -138,3 +138,84 @@ LOGGING_MODULES = frozenset({"logging", "structlog", "loguru", "loguru.logger"})
 LOGGER_NAMES = frozenset({"logger", "log", "_logger", "_log", "LOGGER", "LOG"})
 # Functions that write their arguments to a log or the console (extendable: `extra-log-sinks`).
 LOG_SINKS = frozenset({"print", "pprint.pprint", "warnings.warn"})
+# Methods of a logger that attach their keyword arguments to every later line it writes:
+# `log.bind(email=...)` (structlog, loguru), `log.new(...)` (structlog), and loguru's
+# `logger.contextualize(...)`.
+LOGGER_BINDING_METHODS = frozenset({"bind", "new", "contextualize"})
+# Functions that attach their keyword arguments to every later line of the context.
+LOG_BINDING_FUNCTIONS = frozenset(
+    {
+        "structlog.contextvars.bind_contextvars",
+        "structlog.threadlocal.bind_threadlocal",
+    }
+)
+
+# --- how a model instance renders ----------------------------------------------------------
+
+# Bases whose `repr` and `str` mask PII fields: a model inheriting from one of them (through any
+# chain of project classes) may be logged whole.
+PII_MASKING_BASES = frozenset({"pii_guard.PIIModel", "pii_guard.models.PIIModel"})
+# Bases whose `repr` and `str` show every field as `name=value`, and whose dump methods give
+# every field's value.
+FIELD_SHOWING_BASES = frozenset(
+    {
+        "pydantic.BaseModel",
+        "pydantic.main.BaseModel",
+        "sqlmodel.SQLModel",
+        "sqlmodel.main.SQLModel",
+        *PII_MASKING_BASES,
+    }
+)
+# Bases that add nothing to how an instance renders.
+NEUTRAL_BASES = frozenset(
+    {"builtins.object", "typing.Generic", "abc.ABC", "typing_extensions.Generic"}
+)
+# Class decorators that write a `repr` showing every field (unless given `repr=False`).
+DATACLASS_DECORATORS = frozenset({"dataclasses.dataclass", "pydantic.dataclasses.dataclass"})
+# Methods that change how an instance renders; a class defining one renders in a way the
+# analyzer cannot see.
+RENDERING_METHODS = frozenset(
+    {"__repr__", "__str__", "__format__", "__repr_args__", "__repr_str__", "__rich_repr__",
+     "__pretty__", "__getattribute__", "__getattr__"}
+)  # fmt: skip
+# Method decorators that change what a dump holds (by the end of their name).
+SERIALIZER_DECORATORS = frozenset({"field_serializer", "model_serializer", "computed_field"})
+# Methods of a pydantic model that give every field's value (plaintext PII included, also on a
+# PIIModel), and the keyword arguments that leave the set of fields as it is.
+DUMP_METHODS = frozenset({"model_dump", "model_dump_json", "dict", "json"})
+DUMP_KEEPING_KEYWORDS = frozenset(
+    {"mode", "by_alias", "round_trip", "warnings", "indent", "serialize_as_any", "ensure_ascii"}
+)
+# Functions that give every field's value of their argument: `vars(x)`, `dataclasses.asdict(x)`.
+DUMP_FUNCTIONS = frozenset({"builtins.vars", "dataclasses.asdict", "dataclasses.astuple"})
+# The attribute that holds every field's value.
+DUMP_ATTRIBUTES = frozenset({"__dict__"})
+
+# --- exceptions ----------------------------------------------------------------------------
+
+# Builtin exceptions: their arguments are their message, shown in tracebacks and by `str`.
+BUILTIN_EXCEPTIONS = frozenset(
+    f"builtins.{name}"
+    for name in (
+        "Exception", "BaseException", "ArithmeticError", "AssertionError", "AttributeError",
+        "BufferError", "EOFError", "ImportError", "LookupError", "IndexError", "KeyError",
+        "MemoryError", "NameError", "NotImplementedError", "OSError", "IOError",
+        "EnvironmentError", "OverflowError", "PermissionError", "FileNotFoundError",
+        "FileExistsError", "ConnectionError", "TimeoutError", "RecursionError",
+        "ReferenceError", "RuntimeError", "StopIteration", "SyntaxError", "SystemError",
+        "TypeError", "ValueError", "UnicodeError", "ZeroDivisionError", "ProcessLookupError",
+        "ChildProcessError", "InterruptedError", "IsADirectoryError", "NotADirectoryError",
+        "BlockingIOError", "BrokenPipeError", "ConnectionAbortedError",
+        "ConnectionRefusedError", "ConnectionResetError", "FloatingPointError",
+        "ModuleNotFoundError", "UnboundLocalError", "Warning", "UserWarning",
+        "RuntimeWarning", "DeprecationWarning",
+    )
+)  # fmt: skip
+# Library exceptions that keep every argument, positional or keyword, in their message or in
+# the response they become (`HTTPException(404, detail=...)`).
+ARGUMENT_KEEPING_EXCEPTIONS = frozenset(
+    {"fastapi.HTTPException", "fastapi.exceptions.HTTPException",
+     "starlette.exceptions.HTTPException"}
+)  # fmt: skip
+# Methods that, defined on an exception class, may change what its arguments become.
+EXCEPTION_CONSTRUCTORS = frozenset({"__init__", "__new__", "__str__", "__repr__", "__reduce__"})

@@ -7,6 +7,7 @@ Each example is the body of a module `snippet.py` that starts with `HEADER`, in 
 from __future__ import annotations
 
 MODELS = """\
+import dataclasses
 from typing import ClassVar, Optional
 
 from pydantic import BaseModel
@@ -42,6 +43,17 @@ class Member(PIIModel):
     id: int
     email: PIIStr
     email_lookup: Lookup = lookup_of("email", normalizer="email")
+
+
+class Contact(BaseModel):
+    id: int
+    email: PIIStr
+
+
+@dataclasses.dataclass
+class Visitor:
+    id: int
+    email: PIIStr
 """
 
 HEADER = """\
@@ -56,6 +68,7 @@ from pydantic import BaseModel
 from pii_guard import Lookup, PIIModel, PIIStr, UniqueConstraint, lookup_of
 
 from models import Address, Customer, Member, Order, Plain
+from models import Contact, Visitor
 
 logger = logging.getLogger(__name__)
 

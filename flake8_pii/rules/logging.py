@@ -5,13 +5,12 @@ Log lines are stored and shipped in plaintext, outside the encryption that prote
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import libcst as cst
 
 from flake8_pii import vocabulary
 from flake8_pii.rules.base import Context, Invalid, Rule
-from flake8_pii.typepass import PII, Logger, dotted_name
+from flake8_pii.rules.reaching import pii_reaching
+from flake8_pii.typepass import Logger, dotted_name
 
 
 class LoggingRule(Rule):
@@ -33,6 +32,48 @@ class LoggingRule(Rule):
         "def find(id: int) -> Plain: ...\nlogger.info(find(1).email)",
         "def find(id: int):\n    return Customer(id=id)\nlogger.info(find(1).email)",
         "class Repo:\n    def get(self, id: int) -> Customer: ...\nlogger.info(Repo().get(1).id)",
+        # containers built earlier, without PII
+        "def f(c: Customer):\n    data = {'id': c.id}\n    logger.info('x', extra=data)",
+        "def f(c: Customer):\n    parts = [len(c.email), c.id]\n    print(parts)",
+        "def f(c: Customer):\n"
+        "    data = dict(id=c.id, created=c.created)\n"
+        "    logger.info('%s', data)",
+        # binding on what is not a logger, or binding values that are not PII
+        "def f(c: Customer):\n    client.bind(email=c.email)",
+        "def f(c: Customer):\n    log = structlog.get_logger()\n    log.bind(customer_id=c.id)",
+        # whole instances whose repr masks PII, or has none
+        "def f(c: Customer):\n    logger.info('%s', c)",
+        "def f(p: Plain):\n    logger.info('%s %s', p, p.model_dump())",
+        "def f(o: Order):\n    print(o)",  # its customer is a PIIModel: masked
+        "def f(c: Customer):\n    logger.info('%s', c.model_dump(exclude={'email', 'phone'}))",
+        "class Shown(BaseModel):\n"
+        "    email: PIIStr\n"
+        "\n"
+        "    def __str__(self) -> str:\n"
+        "        return 'Shown'\n"
+        "\n"
+        "\n"
+        "def f(s: Shown):\n"
+        "    print(s)",  # renders itself: what it shows is unknown
+        "import dataclasses\n"
+        "\n"
+        "\n"
+        "@dataclasses.dataclass(repr=False)\n"
+        "class Hidden:\n"
+        "    email: PIIStr\n"
+        "\n"
+        "\n"
+        "def f(h: Hidden):\n"
+        "    print(h)",
+        "from pydantic import Field\n"
+        "\n"
+        "\n"
+        "class Quiet(BaseModel):\n"
+        "    email: PIIStr = Field(repr=False)\n"
+        "\n"
+        "\n"
+        "def f(q: Quiet):\n"
+        "    print(q)",
     )
     INVALID = (
         Invalid(
@@ -114,16 +155,61 @@ class LoggingRule(Rule):
             "def primary_email(c: Customer) -> PIIStr: ...\nlogger.info(primary_email(c))",
             "2:13 PII005 PIIStr",
         ),
+        Invalid(  # a container holding PII, built in a variable
+            "def f(c: Customer):\n    data = {'email': c.email}\n    logger.info('x', extra=data)",
+            "3:28 PII005 Customer.email",
+        ),
+        Invalid(
+            "def f(c: Customer):\n    data = dict(email=c.email)\n    logger.info('%s', data)",
+            "3:23 PII005 Customer.email",
+        ),
+        Invalid(
+            "def f(c: Customer):\n    parts = [c.id, (c.phone, 1)]\n    print(', '.join(parts))",
+            "3:21 PII005 Customer.phone",
+        ),
+        Invalid(  # bound to every later line of the logger
+            "def f(c: Customer):\n"
+            "    log = structlog.get_logger()\n"
+            "    log = log.bind(email=c.email)",
+            "3:26 PII005 Customer.email",
+        ),
+        Invalid(
+            "def f(c: Customer):\n"
+            "    with loguru.logger.contextualize(phone=c.phone):\n"
+            "        pass",
+            "2:44 PII005 Customer.phone",
+        ),
+        Invalid(
+            "def f(c: Customer):\n    structlog.contextvars.bind_contextvars(email=c.email)",
+            "2:50 PII005 Customer.email",
+        ),
+        Invalid(  # a whole instance whose repr shows PII: a plain pydantic model, a dataclass
+            "def f(c: Contact):\n    logger.info('%s', c)",
+            "2:23 PII005 Contact",
+        ),
+        Invalid("def f(v: Visitor):\n    print(f'visitor {v}')", "2:22 PII005 Visitor"),
+        Invalid(  # dumps hold plaintext, also of a PIIModel
+            "def f(c: Customer):\n"
+            "    logger.info('%s', c.model_dump())\n"
+            "    logger.info(c.model_dump_json(indent=2))\n"
+            "    print(vars(c), c.__dict__)",
+            "2:23 PII005 Customer",
+            "3:17 PII005 Customer",
+            "4:11 PII005 Customer",
+            "4:20 PII005 Customer",
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
         context = self.context
         sink = _sink_name(node, context)
         if sink is None:
+            sink = _binding_name(node, context)
+        if sink is None:
             return
         for arg in node.args:
-            for expression, subject in _pii_inside(arg.value, context):
-                self.report(expression, "PII005", subject=subject, sink=sink)
+            for reached in pii_reaching(arg.value, context):
+                self.report(reached.node, "PII005", None, sink=sink, **reached.parts())
 
 
 def _sink_name(node: cst.Call, context: Context) -> str | None:
@@ -139,6 +225,14 @@ def _sink_name(node: cst.Call, context: Context) -> str | None:
         return text or qualified
     if not isinstance(func, cst.Attribute) or func.attr.value not in vocabulary.LOG_METHODS:
         return None
+    return _method_of_logger(func, context, vocabulary.LOGGING_MODULES)
+
+
+def _method_of_logger(func: cst.Attribute, context: Context, modules: frozenset[str]) -> str | None:
+    """How `func` reads, when its receiver is a logger (seen made by a logger factory, or named
+    like one) or one of `modules`; None otherwise."""
+    resolver = context.resolver
+    text = dotted_name(func)
     receiver = func.value
     receiver_type = resolver.type_of(receiver)
     if isinstance(receiver_type, Logger):
@@ -149,53 +243,26 @@ def _sink_name(node: cst.Call, context: Context) -> str | None:
     if receiver_name is None:
         return None
     last = receiver_name.rpartition(".")[2]
-    if last in settings.logger_names:
+    if last in resolver.index.settings.logger_names:
         return text
     receiver_qualified = resolver.qualified_name(receiver)
-    if receiver_qualified in vocabulary.LOGGING_MODULES:
+    if receiver_qualified in modules:
         return text
+    return None
+
+
+def _binding_name(node: cst.Call, context: Context) -> str | None:
+    """How the call reads, when it binds values to every later line of a logger:
+    `log.bind(email=...)`, `logger.contextualize(...)`, `bind_contextvars(...)`."""
+    func = node.func
+    qualified = context.resolver.qualified_name(func)
+    if qualified in vocabulary.LOG_BINDING_FUNCTIONS:
+        return dotted_name(func) or qualified
+    if isinstance(func, cst.Attribute) and func.attr.value in vocabulary.LOGGER_BINDING_METHODS:
+        # `loguru.logger` is a logger object (the type pass knows it); no module binds
+        return _method_of_logger(func, context, frozenset())
     return None
 
 
 def _shadowing(context: Context) -> frozenset[str]:
     return frozenset(context.resolver.summary.imports)
-
-
-def _pii_inside(node: cst.BaseExpression, context: Context) -> Iterator[tuple[cst.CSTNode, str]]:
-    """Each PII expression that reaches the log text: directly, or inside formatting."""
-    found = context.resolver.type_of(node)
-    if isinstance(node, cst.FormattedString):
-        for part in node.parts:
-            if isinstance(part, cst.FormattedStringExpression):
-                yield from _pii_inside(part.expression, context)
-    elif isinstance(node, cst.ConcatenatedString) or (
-        isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add | cst.Modulo)
-    ):
-        yield from _pii_inside(node.left, context)
-        yield from _pii_inside(node.right, context)
-    elif isinstance(node, cst.Dict):
-        for element in node.elements:
-            yield from _pii_inside(element.value, context)
-    elif isinstance(node, cst.List | cst.Tuple | cst.Set):
-        for item in node.elements:
-            yield from _pii_inside(item.value, context)
-    elif isinstance(node, cst.Call) and _is_format_call(node):
-        assert isinstance(node.func, cst.Attribute)
-        yield from _pii_inside(node.func.value, context)
-        for arg in node.args:
-            yield from _pii_inside(arg.value, context)
-    elif isinstance(node, cst.IfExp):
-        yield from _pii_inside(node.body, context)
-        yield from _pii_inside(node.orelse, context)
-    elif isinstance(node, cst.BooleanOperation):
-        yield from _pii_inside(node.left, context)
-        yield from _pii_inside(node.right, context)
-    elif isinstance(found, PII):
-        yield node, found.subject
-
-
-def _is_format_call(node: cst.Call) -> bool:
-    return (
-        isinstance(node.func, cst.Attribute)
-        and node.func.attr.value in vocabulary.FORMATTING_METHODS
-    )
