@@ -13,7 +13,7 @@ from flake8_pii import vocabulary
 from flake8_pii.index import ModelInfo
 from flake8_pii.lookups import pii_path
 from flake8_pii.rules.base import Context, Invalid, Rule
-from flake8_pii.typepass import ModelClass, Query, last_name
+from flake8_pii.typepass import Column, ModelClass, Query, Resolver, Statement, last_name
 
 
 class QueryRule(Rule):
@@ -74,6 +74,8 @@ class QueryRule(Rule):
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
+        if method in vocabulary.EXPRESSION_FILTER_METHODS | vocabulary.ORDERING_METHODS:
+            self._check_expressions(node, func, method)
         settings = context.resolver.index.settings
         is_filter = method in settings.query_methods
         if not (is_filter or method in vocabulary.ORDERING_METHODS):
@@ -102,6 +104,100 @@ class QueryRule(Rule):
         if code == "PII001" and reached.lookup is not None:
             parts["lookup"] = reached.lookup
         self.report(node, code, None, **parts)
+
+    def _check_expressions(self, node: cst.Call, func: cst.Attribute, method: str) -> None:
+        """SQL expressions given positionally to a filter (`where(M.email == x)`) or ordering
+        (`order_by(M.email.desc())`) method of a query or statement: each PII column compared,
+        or ordered by, is reported where it is written."""
+        resolver = self.resolver
+        if not isinstance(resolver.type_of(func.value), Query | ModelClass | Statement):
+            return
+        ordering = method in vocabulary.ORDERING_METHODS
+        for arg in node.args:
+            if arg.keyword is not None or arg.star:
+                continue
+            if ordering:
+                for expression, column in _ordered_columns(arg.value, resolver):
+                    self.report(expression, "PII002", None, subject=column.subject)
+            else:
+                for expression, column in _compared_columns(arg.value, resolver, set()):
+                    lookup = column.model.lookup_for(column.field)
+                    parts = {"lookup": f"{column.model.name}.{lookup}"} if lookup else {}
+                    self.report(expression, "PII001", None, subject=column.subject, **parts)
+
+
+def _pii_column(node: cst.BaseExpression, resolver: Resolver) -> Column | None:
+    found = resolver.type_of(node)
+    return found if isinstance(found, Column) and found.pii else None
+
+
+def _compared_columns(
+    node: cst.BaseExpression, resolver: Resolver, seen: set[int]
+) -> Iterator[tuple[cst.BaseExpression, Column]]:
+    """PII columns a SQL condition compares with a value: `M.email == x`, `M.email.ilike(x)`,
+    inside `and_`/`or_`/`not_`, `&`, `|` and `~`. `M.email == None`, `M.email.is_(None)` and
+    `M.email.isnot(None)` test presence, which ciphertext keeps: not compared."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitAnd | cst.BitOr):
+        yield from _compared_columns(node.left, resolver, seen)
+        yield from _compared_columns(node.right, resolver, seen)
+    elif isinstance(node, cst.UnaryOperation) and isinstance(
+        node.operator, cst.BitInvert | cst.Not
+    ):
+        yield from _compared_columns(node.expression, resolver, seen)
+    elif isinstance(node, cst.Call):
+        func = node.func
+        if last_name(func) in vocabulary.CONDITION_COMBINERS:  # `and_(...)`, `sa.or_(...)`
+            for arg in node.args:
+                yield from _compared_columns(arg.value, resolver, seen)
+        elif isinstance(func, cst.Attribute) and func.attr.value in vocabulary.COMPARISON_METHODS:
+            column = _pii_column(func.value, resolver)
+            if column is not None:
+                yield func.value, column
+    elif isinstance(node, cst.Comparison):
+        yield from _comparison_columns(node, resolver, seen)
+
+
+def _comparison_columns(
+    node: cst.Comparison, resolver: Resolver, seen: set[int]
+) -> Iterator[tuple[cst.BaseExpression, Column]]:
+    left = node.left
+    for target in node.comparisons:
+        right = target.comparator
+        if not isinstance(target.operator, cst.Is | cst.IsNot) and not (
+            _is_none(left) or _is_none(right)
+        ):
+            for side in (left, right):
+                column = _pii_column(side, resolver)
+                if column is not None and id(side) not in seen:
+                    seen.add(id(side))
+                    yield side, column
+        left = right
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _ordered_columns(
+    node: cst.BaseExpression, resolver: Resolver
+) -> Iterator[tuple[cst.BaseExpression, Column]]:
+    """PII columns an ordering sorts by: `M.email`, `M.email.desc()`, `desc(M.email)`,
+    `nulls_last(M.email.asc())`."""
+    if isinstance(node, cst.Call):
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in vocabulary.ORDERING_MODIFIERS:
+            if node.args:  # `sa.desc(M.email)`: the function, called through its module
+                yield from _ordered_columns(node.args[0].value, resolver)
+            else:
+                yield from _ordered_columns(func.value, resolver)
+        elif (
+            isinstance(func, cst.Name) and func.value in vocabulary.ORDERING_MODIFIERS and node.args
+        ):
+            yield from _ordered_columns(node.args[0].value, resolver)
+        return
+    column = _pii_column(node, resolver)
+    if column is not None:
+        yield node, column
 
 
 def _lookups(call: cst.Call, context: Context) -> Iterator[tuple[cst.CSTNode, str]]:
