@@ -6,6 +6,7 @@ Keys and uniqueness need deterministic values; encrypted PII never repeats.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 import libcst as cst
 
@@ -20,7 +21,7 @@ class DeclarationRule(Rule):
 
     codes = ("PII003", "PII004")
 
-    VALID = (
+    VALID: ClassVar[tuple[str, ...]] = (
         "class A(PIIModel):\n    id: int\n    email: PIIStr\n"
         "    __primary_key__: ClassVar[list[str]] = ['id']",
         "class A(PIIModel):\n    id: int\n    email: PIIStr\n    handle: str\n"
@@ -32,7 +33,7 @@ class DeclarationRule(Rule):
         "    __constraints__: ClassVar[list[UniqueConstraint]] = [\n"
         "        UniqueConstraint(name='u', fields=['email_lookup'])]",
     )
-    INVALID = (
+    INVALID: ClassVar[tuple[Invalid, ...]] = (
         Invalid(
             "class A(PIIModel):\n    email: PIIStr\n"
             "    __primary_key__: ClassVar[list[str]] = ['email']",
@@ -54,6 +55,68 @@ class DeclarationRule(Rule):
             "    __constraints__: ClassVar[list[UniqueConstraint]] = [\n"
             "        UniqueConstraint(name='u', fields=['email'])]",
             "5:44 PII004 A.email",
+        ),
+    )
+
+    # SQLAlchemy 2.0 / 1.x and SQLModel: keys and uniqueness declared on columns, in
+    # `__table_args__` and with `Index(..., unique=True)`
+    VALID += (
+        "class A(Base):\n    __tablename__ = 'a'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n    email: Mapped[PIIStr]\n"
+        "    email_lookup: Mapped[str | None] = lookup_column('email', unique=True)\n"
+        "    __table_args__ = (\n        sa.UniqueConstraint('email_lookup'),\n"
+        "        Index('ix', 'email_lookup', unique=True),\n    )",
+        "class A(Base):\n    __tablename__ = 'a'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n    email: Mapped[PIIStr]\n"
+        "    __table_args__ = (Index('ix_email', 'email'),)",  # not unique
+        "class A(Base):\n    __tablename__ = 'a'\n"
+        "    email: Mapped[str] = mapped_column(sa.String(400), primary_key=True)\n"
+        "    handle = sa.Column(sa.String(40), unique=True)",  # columns without PII
+        "Index('ix_user_email', User.email)\n"
+        "Index('ix_lookup', User.email_lookup, unique=True)\n"
+        "Index('ix_tag', Tag.email, unique=True)",
+        "class A(Base):\n    __tablename__ = 'a'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "    email: Mapped[PIIStr] = mapped_column(unique=False)",
+    )
+    INVALID += (
+        Invalid(
+            "class A(Base):\n    __tablename__ = 'a'\n"
+            "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+            "    email: Mapped[PIIStr] = mapped_column(unique=True)",
+            "4:43 PII004 A.email",
+        ),
+        Invalid(
+            "class A(Base):\n    __tablename__ = 'a'\n"
+            "    email: Mapped[str] = mapped_column(PIIString(400), primary_key=True)",
+            "3:56 PII003 A.email",
+        ),
+        Invalid(  # 1.x: the constraint names the column as the database does
+            "class A(Base):\n    __tablename__ = 'a'\n"
+            "    id = sa.Column(sa.Integer, primary_key=True)\n"
+            "    email = sa.Column('email_address', PIIString(400))\n"
+            "    __table_args__ = (sa.UniqueConstraint('email_address', name='uq_email'),)",
+            "5:43 PII004 A.email",
+        ),
+        Invalid(
+            "class A(Base):\n    __tablename__ = 'a'\n"
+            "    id: Mapped[int] = mapped_column(primary_key=True)\n    email: Mapped[PIIStr]\n"
+            "    __table_args__ = (Index('ix_email', 'email', unique=True),)",
+            "5:41 PII004 A.email",
+        ),
+        Invalid(
+            "class A(sqlmodel.SQLModel, table=True):\n"
+            "    id: int | None = sqlmodel.Field(default=None, primary_key=True)\n"
+            "    email: PIIStr = sqlmodel.Field(unique=True)",
+            "3:36 PII004 A.email",
+        ),
+        Invalid("Index('ix_user_email', User.email, unique=True)", "1:24 PII004 User.email"),
+        Invalid(  # names A.email_lookup to constrain instead
+            "class A(Base):\n    __tablename__ = 'a'\n"
+            "    id: Mapped[int] = mapped_column(primary_key=True)\n    email: Mapped[PIIStr]\n"
+            "    email_lookup: Mapped[str | None] = lookup_column('email')\n"
+            "    __table_args__ = (sa.UniqueConstraint('email'),)",
+            "6:43 PII004 A.email",
         ),
     )
 

@@ -94,10 +94,10 @@ from pydantic import BaseModel
 from pii_guard import Lookup, PIIModel, PIIStr, UniqueConstraint, lookup_of
 
 from models import Address, Customer, Member, Order, Plain
-from models import Account, Hero, Tag, User
+from models import Account, Base, Hero, Tag, User
 from sqlalchemy import Index, and_, desc, not_, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
-from pii_guard.sqlalchemy import PIIString
+from pii_guard.sqlalchemy import PIIString, lookup_column
 import sqlalchemy as sa
 import sqlmodel
 

@@ -6,6 +6,7 @@ Stored PII is random-IV ciphertext: a filter on it never matches and ordering by
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 import libcst as cst
 
@@ -21,7 +22,7 @@ class QueryRule(Rule):
 
     codes = ("PII001", "PII002")
 
-    VALID = (
+    VALID: ClassVar[tuple[str, ...]] = (
         "Customer.objects.filter(id=1)",
         "Order.objects.filter(customer__id=1, status='open')",
         "Order.objects.filter(customer__isnull=False)",
@@ -36,7 +37,7 @@ class QueryRule(Rule):
         "Member.objects.filter(email_lookup__in=['ab12', 'cd34'])",  # a lookup: a keyed hash
         "Member.objects.order_by('email_lookup')",
     )
-    INVALID = (
+    INVALID: ClassVar[tuple[Invalid, ...]] = (
         Invalid("Customer.objects.filter(email='a@b.c')", "1:25 PII001 Customer.email"),
         Invalid("Customer.objects.exclude(email__iexact='a')", "1:26 PII001 Customer.email"),
         Invalid("Customer.objects.get(phone='1')", "1:22 PII001 Customer.phone"),
@@ -65,6 +66,65 @@ class QueryRule(Rule):
         Invalid(
             "def f(q: 'QuerySet[Customer]'):\n    return q.filter(email='a')",
             "2:21 PII001 Customer.email",
+        ),
+    )
+
+    # SQLAlchemy 2.0 / 1.x, Flask-SQLAlchemy and SQLModel: columns compared in `where`,
+    # `filter` and `having`, columns ordered by, keyword lookups of `filter_by`
+    VALID += (
+        "select(User).where(User.email == None, User.phone != None)",  # presence survives
+        "select(User).where(User.email.is_(None), User.phone.isnot(None))",
+        "select(User).where(User.email_lookup.in_(['ab12']))",  # a lookup: a keyed hash
+        "select(User).filter_by(email_lookup='ab12')",
+        "select(User).where(User.name == 'a').order_by(User.name.desc(), desc(User.id))",
+        "select(Tag).where(Tag.email == 'a').order_by(Tag.email)",  # a model without PII
+        "select(Account).where(Account.handle.ilike('a%'))",  # a column without PII
+        "select(User).where(User.email)",  # not a comparison
+        "rows.filter(User.email == 'a')",  # not a query of a known model
+        "def f(session):\n    return session.query(User).order_by(User.email_lookup)",
+    )
+    INVALID += (
+        Invalid("select(User).where(User.email == 'a')", "1:20 PII001 User.email"),
+        Invalid("select(User).where(User.phone.ilike('%5'))", "1:20 PII001 User.phone"),
+        Invalid("select(User).where(User.phone.in_(['1', '2']))", "1:20 PII001 User.phone"),
+        Invalid(
+            "select(User).where(and_(User.id == 1, or_(User.name == 'a', User.email == 'a')))",
+            "1:61 PII001 User.email",
+        ),
+        Invalid(
+            "select(User).where(~User.email.startswith('a') | (User.id > 3))",
+            "1:21 PII001 User.email",
+        ),
+        Invalid("select(User.id).where('a' != User.email)", "1:30 PII001 User.email"),
+        Invalid(
+            "def f(session):\n"
+            "    return session.query(User).filter(User.email.contains('a')).first()",
+            "2:39 PII001 User.email",
+        ),
+        Invalid("User.query.filter(User.phone.between('1', '9'))", "1:19 PII001 User.phone"),
+        Invalid("select(User).filter_by(email='a')", "1:24 PII001 User.email"),
+        Invalid(
+            "def f(session):\n    return session.query(Account).filter_by(email='a')",
+            "2:45 PII001 Account.email",
+        ),
+        Invalid("Account.query.filter_by(email='a')", "1:25 PII001 Account.email"),
+        Invalid("sqlmodel.select(Hero).where(Hero.email == 'a')", "1:29 PII001 Hero.email"),
+        Invalid(
+            "select(Account).having(sa.not_(Account.email.like('a%')))",
+            "1:32 PII001 Account.email",
+        ),
+        Invalid("select(User).order_by(User.email)", "1:23 PII002 User.email"),
+        Invalid("select(User).order_by(User.id, User.phone.desc())", "1:32 PII002 User.phone"),
+        Invalid(
+            "def f(session):\n    return session.query(User).order_by(desc(User.email)).all()",
+            "2:46 PII002 User.email",
+        ),
+        Invalid(
+            "select(User).order_by(sa.nulls_last(sa.asc(User.phone)))", "1:44 PII002 User.phone"
+        ),
+        Invalid(
+            "Account.query.order_by(Account.email.asc().nulls_first())",
+            "1:24 PII002 Account.email",
         ),
     )
 
