@@ -20,6 +20,18 @@ What it understands (anything else is "unknown", and unknown is never reported):
 | `p.lower()`, `.strip()`, `str(p)`, `f"{p}"`, `p + s`, `p or s` with p PII | PII |
 | a local name                                 | its last assignment above the use, read there |
 | `logging.getLogger(...)`, `structlog.get_logger(...)`, `loguru.logger` | Logger |
+| `select(M)` (SQLAlchemy, SQLModel), `x.query(M)`, `M.query` | Query(M) |
+| `select(...)`, `x.query(...)` of columns or of several entities | Statement |
+| `.where(...)`, `.join(...)`, `.options(...)`, ... on a Query or Statement | the same |
+| `M.f` with M: ModelClass, f a field of M      | Column(M, f)        |
+| `x.get(M, key)`, `x.get_one(M, key)` (a session's) | Instance(M)    |
+| `x.scalars(q)`, `x.exec(q)` (SQLModel) with q: Query(M) | Many(M)   |
+| `x.scalar(q)`; `x.execute(q)`                 | Instance(M); Result(M) |
+| `r.scalars()`; `r.scalar_one()`, `.scalar()`, ... with r: Result(M) | Many(M); Instance(M) |
+| `many.all()`, `.unique()`; `many.first()`, `.one()`, `.one_or_none()` | Many(M); Instance(M) |
+
+In the rows for a session's methods (`x.query(M)`, `x.get(M, key)`, `x.scalars(q)`, ...), `x` is
+any value of unknown type: the pass does not type sessions; what tells is the model or query given.
 
 Calls of any other function on a PII value (`len`, `hash`, `hashlib.sha256`, `mask`) and
 comparisons (`p is None`) give values that do not identify anybody: unknown.
