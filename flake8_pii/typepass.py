@@ -452,6 +452,8 @@ class Resolver:
 
     def _session_call_type(self, node: cst.Call, method: str) -> ValueType:
         """A method of something unknown (a session) given a model class or a query of one."""
+        if method not in _SESSION_METHODS:
+            return None
         if not node.args or node.args[0].keyword is not None or node.args[0].star:
             return None
         first = self.type_of(node.args[0].value)
@@ -499,6 +501,15 @@ _HOLDING: dict[Holds, type[Instance | Many | ModelClass | Query]] = {
     Holds.CLASS: ModelClass,
     Holds.QUERY: Query,
 }
+
+
+_SESSION_METHODS = (
+    vocabulary.SESSION_QUERY_METHODS
+    | vocabulary.SESSION_INSTANCE_METHODS
+    | vocabulary.SESSION_SCALARS_METHODS
+    | vocabulary.SESSION_SCALAR_METHODS
+    | vocabulary.SESSION_EXECUTE_METHODS
+)
 
 
 def _class_attribute_type(model: ModelInfo, attr: str) -> ValueType:
