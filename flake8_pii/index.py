@@ -75,6 +75,7 @@ class ProjectIndex:
         words = {name.rpartition(".")[2] for name in self.settings.pii_types}
         # a module re-exporting `lookup_of` must be indexed for the models importing it from there
         words.update(name.rpartition(".")[2] for name in vocabulary.LOOKUP_DECLARERS)
+        words.update(name.rpartition(".")[2] for name in vocabulary.PII_COLUMN_TYPES)
         words.update(name.rpartition(".")[2] for name in self.reaching_pii)
         words.update(name.rpartition(".")[2] for name in self.giving_pii)
         for summary in self.modules.values():
@@ -213,9 +214,30 @@ class ProjectIndex:
                 lookup,
                 indexes.get(name),
             )
-        if not cls.fields and not inherits_model:
+        fields.update(self._column_fields(module, cls, qualified, fields))
+        if not cls.fields and not cls.columns and not inherits_model:
             return None
         return ModelInfo(qualified, cls.name, fields)
+
+    def _column_fields(
+        self, module: ModuleSummary, cls: ClassSummary, qualified: str, known: dict[str, FieldInfo]
+    ) -> dict[str, FieldInfo]:
+        """Fields declared with a column (`email = Column(PIIString(400))`): PII when the column
+        type is a PII column type, whatever the annotation says; unannotated ones (SQLAlchemy 1.x)
+        are fields too."""
+        found: dict[str, FieldInfo] = {}
+        for name, column_type in cls.columns:
+            pii = bool(column_type) and self.qualify(module, column_type) in (
+                vocabulary.PII_COLUMN_TYPES
+            )
+            current = known.get(name)
+            if current is None or current.owner != qualified:
+                found[name] = FieldInfo(name, qualified, pii, None, False)
+            elif pii and not current.pii:
+                found[name] = FieldInfo(
+                    name, qualified, True, current.target, current.many, current.lookup
+                )
+        return found
 
     def _is_lookup_type(self, module: ModuleSummary, annotation: str) -> bool:
         """Whether an annotation is the `Lookup` type (also quoted, or as `pg.Lookup`)."""
@@ -232,7 +254,7 @@ class ProjectIndex:
         cls = self.class_summary(qualified)
         if cls is None or qualified in _seen:
             return False
-        if cls.fields:
+        if cls.fields or cls.columns:
             return True
         module = self.modules[qualified.rpartition(".")[0]]
         return any(

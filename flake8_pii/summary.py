@@ -33,6 +33,10 @@ class ClassSummary:
     decorators: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
+    # (field name, column type source) for each class attribute declared with a column
+    # (`email = Column(PIIString(400))`, `email: Mapped[str] = mapped_column(PIIString)`); the
+    # type is "" when the call names none; the index decides which types hold PII
+    columns: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> list[Any]:
         return [
@@ -42,6 +46,7 @@ class ClassSummary:
             [list(triple) for triple in self.defaults],
             [list(self.decorators), list(self.methods), list(self.hidden)],
             [list(pair) for pair in self.returns],
+            [list(pair) for pair in self.columns],
         ]
 
     @classmethod
@@ -55,6 +60,7 @@ class ClassSummary:
             methods=tuple(data[4][1]),
             hidden=tuple(data[4][2]),
             returns=tuple((m, r) for m, r in data[5]),
+            columns=tuple((f, t) for f, t in data[6]),
         )
 
 
@@ -167,9 +173,51 @@ def _field_named_by_call(value: ast.expr | None) -> tuple[str, str] | None:
     return None
 
 
+def _column_type(value: ast.expr | None) -> str | None:
+    """The type source of a column declaration (`PIIString` for `Column("e", PIIString(400))`
+    or `mapped_column(type_=PIIString)`; "" when it names none), or None when `value` does not
+    declare a column: a call named last `Column` or `mapped_column`."""
+    if not isinstance(value, ast.Call):
+        return None
+    callee = value.func
+    last = callee.id if isinstance(callee, ast.Name) else getattr(callee, "attr", None)
+    if last not in vocabulary.COLUMN_DECLARERS:
+        return None
+    candidates = [keyword.value for keyword in value.keywords if keyword.arg == "type_"]
+    candidates += [
+        arg for arg in value.args if not (isinstance(arg, ast.Constant) and arg.value is None)
+    ]
+    for candidate in candidates:
+        if isinstance(candidate, ast.Constant) and isinstance(candidate.value, str):
+            continue  # the column's name in the database
+        if isinstance(candidate, ast.Call):
+            candidate = candidate.func
+        return ast.unparse(candidate) if isinstance(candidate, ast.Name | ast.Attribute) else ""
+    return ""
+
+
+def _columns(statement: ast.stmt) -> tuple[str, str] | None:
+    """(field name, column type source) when the statement declares a column of the class."""
+    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+        name, value = statement.target.id, statement.value
+    elif (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+    ):
+        name, value = statement.targets[0].id, statement.value
+    else:
+        return None
+    column_type = _column_type(value)
+    if column_type is None or name.startswith("__"):
+        return None
+    return name, column_type
+
+
 def summarise_class(node: ast.ClassDef) -> tuple[ClassSummary, bool]:
     fields: list[tuple[str, str]] = []
     defaults: list[tuple[str, str, str]] = []
+    columns = [column for statement in node.body if (column := _columns(statement))]
     declares_keys = False
     for statement in node.body:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
@@ -196,6 +244,7 @@ def summarise_class(node: ast.ClassDef) -> tuple[ClassSummary, bool]:
         decorators=decorators,
         methods=methods,
         hidden=hidden,
+        columns=tuple(columns),
     )
     return summary, declares_keys
 

@@ -36,6 +36,18 @@ for an Instance(M) whose repr shows a PII field (`ProjectIndex.repr_shows_pii`: 
 model that is not a PIIModel, or a dataclass, rendering its fields as pydantic or `dataclass`
 write them). A dump is known only for a model that defines no serializer and no dump method of
 its own, a repr only for one that defines no `__repr__`/`__str__` (see vocabulary).
+| `select(M)` (SQLAlchemy, SQLModel), `x.query(M)`, `M.query` | Query(M) |
+| `select(...)`, `x.query(...)` of columns or of several entities | Statement |
+| `.where(...)`, `.join(...)`, `.options(...)`, ... on a Query or Statement | the same |
+| `M.f` with M: ModelClass, f a field of M      | Column(M, f)        |
+| `x.get(M, key)`, `x.get_one(M, key)` (a session's) | Instance(M)    |
+| `x.scalars(q)`, `x.exec(q)` (SQLModel) with q: Query(M) | Many(M)   |
+| `x.scalar(q)`; `x.execute(q)`                 | Instance(M); Result(M) |
+| `r.scalars()`; `r.scalar_one()`, `.scalar()`, ... with r: Result(M) | Many(M); Instance(M) |
+| `many.all()`, `.unique()`; `many.first()`, `.one()`, `.one_or_none()` | Many(M); Instance(M) |
+
+In the rows for a session's methods (`x.query(M)`, `x.get(M, key)`, `x.scalars(q)`, ...), `x` is
+any value of unknown type: the pass does not type sessions; what tells is the model or query given.
 
 Calls of any other function on a PII value (`len`, `hash`, `hashlib.sha256`, `mask`) and
 comparisons (`p is None`) give values that do not identify anybody: unknown.
@@ -107,7 +119,50 @@ class Holding:
     exception: str | None = None
 
 
-ValueType = ModelClass | Query | Instance | Many | PII | Logger | Object | Holding | None
+@dataclass(frozen=True)
+class Column:
+    """`M.field` on a model class: a column in a SQL expression (`M.email == x`)."""
+
+    model: ModelInfo
+    field: str
+
+    @property
+    def pii(self) -> bool:
+        info = self.model.fields.get(self.field)
+        return info is not None and info.pii
+
+    @property
+    def subject(self) -> str:
+        return f"{self.model.name}.{self.field}"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A SQL statement whose rows are not known to be instances of one model
+    (`select(M.id)`, `session.query(M, N)`): its filters and orderings are still read."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What running `select(M)` gives (`session.execute(...)`): rows whose first column is M."""
+
+    model: ModelInfo
+
+
+ValueType = (
+    ModelClass
+    | Query
+    | Instance
+    | Many
+    | PII
+    | Logger
+    | Object
+    | Holding
+    | Column
+    | Statement
+    | Result
+    | None
+)
 
 # How many names `assigned_value` follows (`a = b`, `b = c`, ...) before it stops.
 _MAX_NAME_HOPS = 20
@@ -358,6 +413,8 @@ class Resolver:
     def _source_type(self, source: object) -> ValueType:
         if isinstance(source, ModelClass | Query | Instance | Many | PII | Logger | Object):
             return source
+        if isinstance(source, Column | Statement | Result):
+            return source
         if isinstance(source, AnnotationOf):
             return self.annotation_type(source.annotation)
         if isinstance(source, IterationOf):
@@ -373,7 +430,9 @@ class Resolver:
         attr = node.attr.value
         base = self.type_of(node.value)
         if isinstance(base, ModelClass):
-            return Query(base.model) if attr in vocabulary.MANAGER_ATTRIBUTES else None
+            if attr in vocabulary.MANAGER_ATTRIBUTES:
+                return Query(base.model)
+            return _class_attribute_type(base.model, attr)
         if isinstance(base, Instance):
             info = base.model.fields.get(attr)
             if info is None:
@@ -392,6 +451,9 @@ class Resolver:
 
     def _call_type(self, node: cst.Call) -> ValueType:
         func = node.func
+        sql = self._sql_call_type(node)
+        if sql is not None:
+            return sql
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             base = self.type_of(func.value)
@@ -542,6 +604,69 @@ class Resolver:
             scope = scope.parent
         return f"builtins.{func.value}"
 
+    # --- SQLAlchemy, Flask-SQLAlchemy, SQLModel -------------------------------------------
+
+    def _sql_call_type(self, node: cst.Call) -> ValueType:
+        """`select(M)`, `session.query(M)`, `session.get(M, id)`, `session.scalars(q)`, ... and
+        what statements, results and scalars give; None for any other call (read as before)."""
+        func = node.func
+        if self.qualified_name(func) in vocabulary.SELECT_FUNCTIONS:
+            return self._selecting(node)
+        if not isinstance(func, cst.Attribute):
+            return None
+        method = func.attr.value
+        base = self.type_of(func.value)
+        if isinstance(base, Statement):
+            known = vocabulary.STATEMENT_RETURNING | vocabulary.QUERY_RETURNING
+            return base if method in known else None
+        if isinstance(base, Query) and method in vocabulary.STATEMENT_RETURNING:
+            return base
+        if isinstance(base, Result):
+            return _result_method_type(base, method)
+        if isinstance(base, Many):
+            if method in vocabulary.SCALARS_MANY_METHODS:
+                return base
+            return Instance(base.model) if method in vocabulary.SCALARS_ONE_METHODS else None
+        if base is None:
+            return self._session_call_type(node, method)
+        return None
+
+    def _selecting(self, node: cst.Call) -> ValueType:
+        """A statement selecting the call's arguments: a query of M when it selects one model
+        class (rows are instances of it), a statement when it selects columns or several."""
+        positional = [arg.value for arg in node.args if arg.keyword is None and arg.star == ""]
+        if len(positional) == 1 and len(node.args) == 1:
+            selected = self.type_of(positional[0])
+            if isinstance(selected, ModelClass):
+                return Query(selected.model)
+        return Statement()
+
+    def _session_call_type(self, node: cst.Call, method: str) -> ValueType:
+        """A method of something unknown (a session) given a model class or a query of one."""
+        if method not in _SESSION_METHODS:
+            return None
+        if not node.args or node.args[0].keyword is not None or node.args[0].star:
+            return None
+        first = self.type_of(node.args[0].value)
+        if method in vocabulary.SESSION_QUERY_METHODS:
+            if isinstance(first, ModelClass | Column):
+                return self._selecting(node)
+            return None
+        if method in vocabulary.SESSION_INSTANCE_METHODS:
+            # `session.get(M, id)` always has the key; `mapping.get(M)` is something else
+            if isinstance(first, ModelClass) and len(node.args) >= 2:
+                return Instance(first.model)
+            return None
+        if not isinstance(first, Query):
+            return None
+        if method in vocabulary.SESSION_SCALARS_METHODS:
+            return Many(first.model)
+        if method in vocabulary.SESSION_SCALAR_METHODS:
+            return Instance(first.model)
+        if method in vocabulary.SESSION_EXECUTE_METHODS:
+            return Result(first.model)
+        return None
+
     # --- annotations ----------------------------------------------------------------------
 
     def annotation_type(self, annotation: cst.BaseExpression) -> ValueType:
@@ -592,6 +717,32 @@ def _keeps_every_field(node: cst.Call) -> bool:
         arg.keyword is not None and arg.keyword.value in vocabulary.DUMP_KEEPING_KEYWORDS
         for arg in node.args
     )
+
+
+_SESSION_METHODS = (
+    vocabulary.SESSION_QUERY_METHODS
+    | vocabulary.SESSION_INSTANCE_METHODS
+    | vocabulary.SESSION_SCALARS_METHODS
+    | vocabulary.SESSION_SCALAR_METHODS
+    | vocabulary.SESSION_EXECUTE_METHODS
+)
+
+
+def _class_attribute_type(model: ModelInfo, attr: str) -> ValueType:
+    """`M.query` (Flask-SQLAlchemy) is a query of M unless M declares a field of that name;
+    `M.field` is a column."""
+    if attr in model.fields:
+        return Column(model, attr)
+    return Query(model) if attr in vocabulary.QUERY_ATTRIBUTES else None
+
+
+def _result_method_type(result: Result, method: str) -> ValueType:
+    """`.scalars()` of a result gives its model's instances, `.scalar_one()` one of them."""
+    if method in vocabulary.RESULT_SCALARS_METHODS:
+        return Many(result.model)
+    if method in vocabulary.RESULT_SCALAR_METHODS:
+        return Instance(result.model)
+    return result if method in vocabulary.RESULT_RETURNING else None
 
 
 def _order(binding: Binding) -> int:

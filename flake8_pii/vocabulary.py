@@ -219,3 +219,71 @@ ARGUMENT_KEEPING_EXCEPTIONS = frozenset(
 )  # fmt: skip
 # Methods that, defined on an exception class, may change what its arguments become.
 EXCEPTION_CONSTRUCTORS = frozenset({"__init__", "__new__", "__str__", "__repr__", "__reduce__"})
+
+# --- SQLAlchemy 2.0 / 1.x, Flask-SQLAlchemy, SQLModel --------------------------------------
+
+# Column types whose columns hold PII: `mapped_column(PIIString(400))`, `Column(PIIString)`.
+PII_COLUMN_TYPES = frozenset({"pii_guard.sqlalchemy.PIIString"})
+# Calls that declare a column when a class attribute is assigned one, by the name they are
+# called with last (`Column`, `sa.Column`, Flask-SQLAlchemy's `db.Column`, `mapped_column`).
+COLUMN_DECLARERS = frozenset({"Column", "mapped_column"})
+# SQLModel's field declaration, whose `primary_key=` and `unique=` declare keys like a column's.
+FIELD_DECLARERS = frozenset({"sqlmodel.Field", "sqlmodel.main.Field"})
+# Functions that build a SELECT statement: `select(M)` is a query of M.
+SELECT_FUNCTIONS = frozenset(
+    {
+        "sqlalchemy.select", "sqlalchemy.future.select", "sqlalchemy.sql.select",
+        "sqlalchemy.sql.expression.select", "sqlmodel.select", "sqlmodel.sql.expression.select",
+    }
+)  # fmt: skip
+# The attribute of a model class that is its query (Flask-SQLAlchemy): `M.query`.
+QUERY_ATTRIBUTES = frozenset({"query"})
+# Methods of a session that give a query of the model they are given: `session.query(M)`.
+SESSION_QUERY_METHODS = frozenset({"query"})
+# Methods of a session that give one instance of the model given first: `session.get(M, 1)`.
+SESSION_INSTANCE_METHODS = frozenset({"get", "get_one"})
+# Methods of a session that run a statement: what they give, by what they give.
+# many instances: `session.scalars(select(M))`, SQLModel's `session.exec(select(M))`
+SESSION_SCALARS_METHODS = frozenset({"scalars", "exec"})
+SESSION_SCALAR_METHODS = frozenset({"scalar"})  # one instance: `session.scalar(select(M))`
+SESSION_EXECUTE_METHODS = frozenset({"execute"})  # a result of rows
+# Methods of a SELECT statement that give a statement selecting the same thing.
+STATEMENT_RETURNING = frozenset(
+    {
+        "where", "filter", "filter_by", "order_by", "join", "outerjoin", "join_from",
+        "select_from", "group_by", "having", "limit", "offset", "distinct", "options",
+        "execution_options", "with_for_update", "correlate", "params", "enable_assertions",
+    }
+)  # fmt: skip
+# Methods of a result of rows (`session.execute(...)`) that give its first column's values.
+RESULT_SCALARS_METHODS = frozenset({"scalars"})
+# Methods of a result of rows that give one value of its first column.
+RESULT_SCALAR_METHODS = frozenset({"scalar", "scalar_one", "scalar_one_or_none"})
+# Methods of a result of rows that give the same result.
+RESULT_RETURNING = frozenset({"unique", "yield_per", "execution_options"})
+# Methods of many instances from a result (`session.scalars(...)`) that give many of them.
+SCALARS_MANY_METHODS = frozenset({"all", "unique", "fetchall", "fetchmany", "yield_per"})
+# Methods of many instances from a result that give one of them.
+SCALARS_ONE_METHODS = frozenset({"first", "one", "one_or_none"})
+# Methods of a query whose positional arguments are SQL expressions that filter rows.
+EXPRESSION_FILTER_METHODS = frozenset({"where", "filter", "having"})
+# Methods of a column that compare it with a value (a PII column compared is a filter that never
+# matches); `is_(None)` and `isnot(None)` test presence, which ciphertext keeps, and are left out.
+COMPARISON_METHODS = frozenset(
+    {
+        "in_", "not_in", "notin_", "like", "ilike", "not_like", "notlike", "not_ilike",
+        "notilike", "startswith", "endswith", "contains", "istartswith", "iendswith",
+        "icontains", "between", "match", "regexp_match", "is_distinct_from",
+        "is_not_distinct_from", "isnot_distinct_from",
+    }
+)  # fmt: skip
+# Functions combining SQL conditions: their arguments are conditions too.
+CONDITION_COMBINERS = frozenset({"and_", "or_", "not_"})
+# Methods of a column, and functions of one, that give an ordering of it: `M.email.desc()`.
+ORDERING_MODIFIERS = frozenset(
+    {"desc", "asc", "nulls_first", "nulls_last", "nullsfirst", "nullslast"}
+)
+# Calls that declare an index or a unique constraint, by the name they are called with last.
+INDEX_NAMES = frozenset({"Index"})
+# The class attribute of a declarative model that holds its constraints and indexes.
+TABLE_ARGS = "__table_args__"

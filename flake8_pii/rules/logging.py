@@ -5,6 +5,8 @@ Log lines are stored and shipped in plaintext, outside the encryption that prote
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
 from flake8_pii import vocabulary
@@ -18,7 +20,7 @@ class LoggingRule(Rule):
 
     codes = ("PII005",)
 
-    VALID = (
+    VALID: ClassVar[tuple[str, ...]] = (
         "def f(c: Customer):\n    logger.info('customer %s', c.id)",
         "def f(c: Customer):\n    logger.info('length %d', len(c.email))",
         "def f(c: Customer):\n    logger.info('has phone: %s', c.phone is not None)",
@@ -75,7 +77,7 @@ class LoggingRule(Rule):
         "def f(q: Quiet):\n"
         "    print(q)",
     )
-    INVALID = (
+    INVALID: ClassVar[tuple[Invalid, ...]] = (
         Invalid(
             "def f(c: Customer):\n    logger.info('hi %s', c.email)", "2:26 PII005 Customer.email"
         ),
@@ -198,6 +200,60 @@ class LoggingRule(Rule):
             "4:11 PII005 Customer",
             "4:20 PII005 Customer",
         ),
+    )
+
+    # instances from SQLAlchemy sessions and results, and from Flask-SQLAlchemy's `M.query`
+    VALID += (
+        "def f(session):\n    for u in session.scalars(select(User)):\n        logger.info(u.id)",
+        # rows, not instances: the analyzer does not follow what a row holds
+        "def f(session):\n    for row in session.execute(select(User)):\n        print(row.email)",
+        "def f(session):\n    for t in session.scalars(select(Tag)):\n        print(t.email)",
+        "def f(cache):\n    print(cache.get(User).email)",  # not a session's get(M, key)
+        "def f(session):\n    print(session.query(User, Account).first().email)",  # a tuple
+    )
+    INVALID += (
+        Invalid(
+            "def f(session):\n    for u in session.scalars(select(User)):\n"
+            "        logger.info(u.email)",
+            "3:21 PII005 User.email",
+        ),
+        Invalid(
+            "def f(session):\n    user = session.get(User, 1)\n    logger.info('%s', user.phone)",
+            "3:23 PII005 User.phone",
+        ),
+        Invalid(
+            "def f(session):\n"
+            "    users = session.execute(select(User).where(User.id > 1)).scalars().all()\n"
+            "    print(users[0].email)",
+            "3:11 PII005 User.email",
+        ),
+        Invalid(
+            "def f(session):\n"
+            "    user = session.execute(select(User)).scalar_one()\n"
+            "    print(user.email)",
+            "3:11 PII005 User.email",
+        ),
+        Invalid(
+            "async def f(session):\n"
+            "    user = await session.scalar(select(Account))\n"
+            "    logger.warning(user.email)",
+            "3:20 PII005 Account.email",
+        ),
+        Invalid(
+            "def f(session):\n    for a in session.query(Account).all():\n        print(a.email)",
+            "3:15 PII005 Account.email",
+        ),
+        Invalid(
+            "def f(session):\n    print(session.scalars(select(User)).first().phone)",
+            "2:11 PII005 User.phone",
+        ),
+        Invalid(
+            "def f(session):\n"
+            "    for h in session.exec(sqlmodel.select(Hero)):\n"
+            "        print(h.email)",
+            "3:15 PII005 Hero.email",
+        ),
+        Invalid("def f():\n    print(User.query.get(1).email)", "2:11 PII005 User.email"),
     )
 
     def visit_Call(self, node: cst.Call) -> None:

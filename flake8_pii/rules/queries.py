@@ -6,6 +6,7 @@ Stored PII is random-IV ciphertext: a filter on it never matches and ordering by
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import ClassVar
 
 import libcst as cst
 
@@ -13,7 +14,7 @@ from flake8_pii import vocabulary
 from flake8_pii.index import ModelInfo
 from flake8_pii.lookups import pii_path
 from flake8_pii.rules.base import Invalid, Rule
-from flake8_pii.typepass import ModelClass, Query, Resolver, last_name
+from flake8_pii.typepass import Column, ModelClass, Query, Resolver, Statement, last_name
 
 
 class QueryRule(Rule):
@@ -21,7 +22,7 @@ class QueryRule(Rule):
 
     codes = ("PII001", "PII002")
 
-    VALID = (
+    VALID: ClassVar[tuple[str, ...]] = (
         "Customer.objects.filter(id=1)",
         "Order.objects.filter(customer__id=1, status='open')",
         "Order.objects.filter(customer__isnull=False)",
@@ -48,7 +49,7 @@ class QueryRule(Rule):
         "def plain_rows() -> 'QuerySet[Plain]': ...\nplain_rows().filter(email='x')",
         "def rows():\n    return Customer.objects.all()\nrows().filter(email='x')",  # undeclared
     )
-    INVALID = (
+    INVALID: ClassVar[tuple[Invalid, ...]] = (
         Invalid("Customer.objects.filter(email='a@b.c')", "1:25 PII001 Customer.email"),
         Invalid("Customer.objects.exclude(email__iexact='a')", "1:26 PII001 Customer.email"),
         Invalid("Customer.objects.get(phone='1')", "1:22 PII001 Customer.phone"),
@@ -110,12 +111,73 @@ class QueryRule(Rule):
         ),
     )
 
+    # SQLAlchemy 2.0 / 1.x, Flask-SQLAlchemy and SQLModel: columns compared in `where`,
+    # `filter` and `having`, columns ordered by, keyword lookups of `filter_by`
+    VALID += (
+        "select(User).where(User.email == None, User.phone != None)",  # presence survives
+        "select(User).where(User.email.is_(None), User.phone.isnot(None))",
+        "select(User).where(User.email_lookup.in_(['ab12']))",  # a lookup: a keyed hash
+        "select(User).filter_by(email_lookup='ab12')",
+        "select(User).where(User.name == 'a').order_by(User.name.desc(), desc(User.id))",
+        "select(Tag).where(Tag.email == 'a').order_by(Tag.email)",  # a model without PII
+        "select(Account).where(Account.handle.ilike('a%'))",  # a column without PII
+        "select(User).where(User.email)",  # not a comparison
+        "rows.filter(User.email == 'a')",  # not a query of a known model
+        "def f(session):\n    return session.query(User).order_by(User.email_lookup)",
+    )
+    INVALID += (
+        Invalid("select(User).where(User.email == 'a')", "1:20 PII001 User.email"),
+        Invalid("select(User).where(User.phone.ilike('%5'))", "1:20 PII001 User.phone"),
+        Invalid("select(User).where(User.phone.in_(['1', '2']))", "1:20 PII001 User.phone"),
+        Invalid(
+            "select(User).where(and_(User.id == 1, or_(User.name == 'a', User.email == 'a')))",
+            "1:61 PII001 User.email",
+        ),
+        Invalid(
+            "select(User).where(~User.email.startswith('a') | (User.id > 3))",
+            "1:21 PII001 User.email",
+        ),
+        Invalid("select(User.id).where('a' != User.email)", "1:30 PII001 User.email"),
+        Invalid(
+            "def f(session):\n"
+            "    return session.query(User).filter(User.email.contains('a')).first()",
+            "2:39 PII001 User.email",
+        ),
+        Invalid("User.query.filter(User.phone.between('1', '9'))", "1:19 PII001 User.phone"),
+        Invalid("select(User).filter_by(email='a')", "1:24 PII001 User.email"),
+        Invalid(
+            "def f(session):\n    return session.query(Account).filter_by(email='a')",
+            "2:45 PII001 Account.email",
+        ),
+        Invalid("Account.query.filter_by(email='a')", "1:25 PII001 Account.email"),
+        Invalid("sqlmodel.select(Hero).where(Hero.email == 'a')", "1:29 PII001 Hero.email"),
+        Invalid(
+            "select(Account).having(sa.not_(Account.email.like('a%')))",
+            "1:32 PII001 Account.email",
+        ),
+        Invalid("select(User).order_by(User.email)", "1:23 PII002 User.email"),
+        Invalid("select(User).order_by(User.id, User.phone.desc())", "1:32 PII002 User.phone"),
+        Invalid(
+            "def f(session):\n    return session.query(User).order_by(desc(User.email)).all()",
+            "2:46 PII002 User.email",
+        ),
+        Invalid(
+            "select(User).order_by(sa.nulls_last(sa.asc(User.phone)))", "1:44 PII002 User.phone"
+        ),
+        Invalid(
+            "Account.query.order_by(Account.email.asc().nulls_first())",
+            "1:24 PII002 Account.email",
+        ),
+    )
+
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
         settings = self.resolver.index.settings
+        if method in vocabulary.EXPRESSION_FILTER_METHODS | settings.ordering_methods:
+            self._check_expressions(node, func, method)
         is_filter = method in settings.query_methods
         if not (is_filter or method in settings.ordering_methods):
             return
@@ -141,6 +203,100 @@ class QueryRule(Rule):
         if code == "PII001" and reached.lookup is not None:
             parts["lookup"] = reached.lookup
         self.report(node, code, None, **parts)
+
+    def _check_expressions(self, node: cst.Call, func: cst.Attribute, method: str) -> None:
+        """SQL expressions given positionally to a filter (`where(M.email == x)`) or ordering
+        (`order_by(M.email.desc())`) method of a query or statement: each PII column compared,
+        or ordered by, is reported where it is written."""
+        resolver = self.resolver
+        if not isinstance(resolver.type_of(func.value), Query | ModelClass | Statement):
+            return
+        ordering = method in resolver.index.settings.ordering_methods
+        for arg in node.args:
+            if arg.keyword is not None or arg.star:
+                continue
+            if ordering:
+                for expression, column in _ordered_columns(arg.value, resolver):
+                    self.report(expression, "PII002", None, subject=column.subject)
+            else:
+                for expression, column in _compared_columns(arg.value, resolver, set()):
+                    lookup = column.model.lookup_for(column.field)
+                    parts = {"lookup": f"{column.model.name}.{lookup}"} if lookup else {}
+                    self.report(expression, "PII001", None, subject=column.subject, **parts)
+
+
+def _pii_column(node: cst.BaseExpression, resolver: Resolver) -> Column | None:
+    found = resolver.type_of(node)
+    return found if isinstance(found, Column) and found.pii else None
+
+
+def _compared_columns(
+    node: cst.BaseExpression, resolver: Resolver, seen: set[int]
+) -> Iterator[tuple[cst.BaseExpression, Column]]:
+    """PII columns a SQL condition compares with a value: `M.email == x`, `M.email.ilike(x)`,
+    inside `and_`/`or_`/`not_`, `&`, `|` and `~`. `M.email == None`, `M.email.is_(None)` and
+    `M.email.isnot(None)` test presence, which ciphertext keeps: not compared."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitAnd | cst.BitOr):
+        yield from _compared_columns(node.left, resolver, seen)
+        yield from _compared_columns(node.right, resolver, seen)
+    elif isinstance(node, cst.UnaryOperation) and isinstance(
+        node.operator, cst.BitInvert | cst.Not
+    ):
+        yield from _compared_columns(node.expression, resolver, seen)
+    elif isinstance(node, cst.Call):
+        func = node.func
+        if last_name(func) in vocabulary.CONDITION_COMBINERS:  # `and_(...)`, `sa.or_(...)`
+            for arg in node.args:
+                yield from _compared_columns(arg.value, resolver, seen)
+        elif isinstance(func, cst.Attribute) and func.attr.value in vocabulary.COMPARISON_METHODS:
+            column = _pii_column(func.value, resolver)
+            if column is not None:
+                yield func.value, column
+    elif isinstance(node, cst.Comparison):
+        yield from _comparison_columns(node, resolver, seen)
+
+
+def _comparison_columns(
+    node: cst.Comparison, resolver: Resolver, seen: set[int]
+) -> Iterator[tuple[cst.BaseExpression, Column]]:
+    left = node.left
+    for target in node.comparisons:
+        right = target.comparator
+        if not isinstance(target.operator, cst.Is | cst.IsNot) and not (
+            _is_none(left) or _is_none(right)
+        ):
+            for side in (left, right):
+                column = _pii_column(side, resolver)
+                if column is not None and id(side) not in seen:
+                    seen.add(id(side))
+                    yield side, column
+        left = right
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _ordered_columns(
+    node: cst.BaseExpression, resolver: Resolver
+) -> Iterator[tuple[cst.BaseExpression, Column]]:
+    """PII columns an ordering sorts by: `M.email`, `M.email.desc()`, `desc(M.email)`,
+    `nulls_last(M.email.asc())`."""
+    if isinstance(node, cst.Call):
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in vocabulary.ORDERING_MODIFIERS:
+            if node.args:  # `sa.desc(M.email)`: the function, called through its module
+                yield from _ordered_columns(node.args[0].value, resolver)
+            else:
+                yield from _ordered_columns(func.value, resolver)
+        elif (
+            isinstance(func, cst.Name) and func.value in vocabulary.ORDERING_MODIFIERS and node.args
+        ):
+            yield from _ordered_columns(node.args[0].value, resolver)
+        return
+    column = _pii_column(node, resolver)
+    if column is not None:
+        yield node, column
 
 
 Lookup = tuple[cst.CSTNode, str]

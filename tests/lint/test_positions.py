@@ -24,9 +24,7 @@ TRICKY = {
     "crlf": "x = 1\r\ndef f():\r\n    return customer.email\r\n",
     "continuations": "x = (\n    1 +\n    2\n)\ny = \\\n    customer.email\n",
     "strings spanning lines": 's = """\nline\n"""\nt = customer.email\n',
-    "async and with": (
-        "async def f():\n    async with a as b:\n        await b.get(email=1)\n"
-    ),
+    "async and with": ("async def f():\n    async with a as b:\n        await b.get(email=1)\n"),
     "no trailing newline": "x = 1\ny = customer.email",
     "elif and else": (
         "if a:\n    x = 1\nelif customer.email:\n    y = (\n        2)\nelse:\n"
@@ -38,8 +36,7 @@ TRICKY = {
         "                pass\n"
     ),
     "match": (
-        "match command:\n    case {'email': e}:\n        log(e)\n    case _:\n"
-        "        pass\n"
+        "match command:\n    case {'email': e}:\n        log(e)\n    case _:\n        pass\n"
     ),
     "nested blocks with mixed indentation": (
         "class A:\n  def f(self):\n      with open(p) as h, x:\n        if h:\n"

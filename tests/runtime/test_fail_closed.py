@@ -473,7 +473,6 @@ def test_type_aliases_and_typed_dict_key_markers_are_read_through(
     local_cryptor: LocalKeyCryptor,
 ) -> None:
 
-
     Email = TypeAliasType("Email", PIIStr)
     Emails = TypeAliasType("Emails", list[PIIStr])
 
