@@ -135,15 +135,7 @@ class DeclarationRule(Rule):
                 for constraint, fields in _unique_constraints(value):
                     for string, field in _strings(fields):
                         if _is_pii(model, field):
-                            lookup = model.lookup_for(field)
-                            self.report(
-                                string,
-                                "PII004",
-                                statement=line,
-                                subject=f"{model.name}.{field}",
-                                constraint=constraint,
-                                **({"lookup": f"{model.name}.{lookup}"} if lookup else {}),
-                            )
+                            self._unique(string, model, field, constraint, line)
         self._check_columns(node, model)
 
     def visit_Call(self, node: cst.Call) -> None:
