@@ -38,6 +38,8 @@ class Reading:
     pii_value: bool = False
     model: str | None = None
     holds: Holds = Holds.ONE
+    # it names two different models (`Customer | Plain`): which one a value is, is unknown
+    ambiguous: bool = False
 
     @property
     def holds_many(self) -> bool:
@@ -88,6 +90,8 @@ def _read(node: ast.expr, names: Names, holds: Holds) -> Reading:
             return _read_all(elements[:1] if short == "Annotated" else elements, names, holds)
         if holds is not Holds.ONE:
             return _read_all(elements, names, Holds.INSIDE)
+        if short in vocabulary.TUPLE_ANNOTATIONS and not _homogeneous(elements):
+            return _read_all(elements, names, Holds.INSIDE)  # `tuple[Customer, Plain]`
         if short in vocabulary.CONTAINER_ANNOTATIONS:
             first = _read(elements[0], names, Holds.MANY)
             return _merge(first, _read_all(elements[1:], names, Holds.INSIDE))
@@ -115,12 +119,25 @@ def _read_all(elements: list[ast.expr], names: Names, holds: Holds) -> Reading:
     return reading
 
 
+def _homogeneous(elements: list[ast.expr]) -> bool:
+    """`tuple[M, ...]` holds many M; `tuple[M, N]` holds one of each, by position."""
+    return len(elements) == 1 or (
+        len(elements) == 2
+        and isinstance(elements[1], ast.Constant)
+        and elements[1].value is Ellipsis
+    )
+
+
 def _merge(first: Reading, second: Reading) -> Reading:
-    """Both readings: the first PII type and the first model found, each as it was held."""
+    """Both readings: the first PII type and the first model found, each as it was held; two
+    different models make the reading ambiguous."""
     model, holds = (first.model, first.holds) if first.model else (second.model, second.holds)
     return Reading(
         pii=first.pii or second.pii,
         pii_value=first.pii_value or second.pii_value,
         model=model,
         holds=holds,
+        ambiguous=first.ambiguous
+        or second.ambiguous
+        or (first.model is not None and second.model is not None and first.model != second.model),
     )

@@ -209,7 +209,7 @@ class ProjectIndex:
                 name,
                 qualified,
                 reading.pii is not None,
-                reading.model,
+                None if reading.ambiguous else reading.model,
                 reading.holds_many,
                 lookup,
                 indexes.get(name),
@@ -305,13 +305,52 @@ class ProjectIndex:
         if summary is not None:
             returns = summary.functions.get(name)
             return (summary, returns) if returns is not None else None
-        cls = self.class_summary(module)
-        if cls is None:
+        return self._method_return(module, name, frozenset())
+
+    def _method_return(
+        self, owner: str, name: str, seen: frozenset[str]
+    ) -> tuple[ModuleSummary, str] | None:
+        """The declared return of method `name` of class `owner`, or of the first of its bases
+        (in order) that defines it, as Python looks it up for a single inheritance chain."""
+        cls = self.class_summary(owner)
+        if cls is None or owner in seen:
             return None
+        module = self.modules[owner.rpartition(".")[0]]
         for method, returns in cls.returns:
             if method == name:
-                return self.modules[module.rpartition(".")[0]], returns
+                return module, returns
+        if name in cls.methods:
+            return None  # defined without a return annotation
+        for base in self._base_names(module, cls):
+            found = self._method_return(base, name, seen | {owner})
+            if found is not None:
+                return found
         return None
+
+    def overridden(self, owner: str, method: str) -> bool:
+        """Whether a project subclass of `owner` (at any depth) defines `method` again."""
+        pending = list(self._subclasses.get(owner, ()))
+        seen: set[str] = set()
+        while pending:
+            qualified = pending.pop()
+            if qualified in seen:
+                continue
+            seen.add(qualified)
+            cls = self.class_summary(qualified)
+            if cls is not None and method in cls.methods:
+                return True
+            pending.extend(self._subclasses.get(qualified, ()))
+        return False
+
+    @cached_property
+    def _subclasses(self) -> dict[str, list[str]]:
+        """Qualified class name -> the project classes that name it as a base."""
+        found: dict[str, list[str]] = {}
+        for summary in self.modules.values():
+            for cls in summary.classes.values():
+                for base in self._base_names(summary, cls):
+                    found.setdefault(base, []).append(f"{summary.module}.{cls.name}")
+        return found
 
     @cached_property
     def giving_pii(self) -> frozenset[str]:

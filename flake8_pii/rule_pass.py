@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
+from flake8_pii import vocabulary
 from flake8_pii.findings import RULES, Finding
 from flake8_pii.index import ModelInfo, ProjectIndex
 from flake8_pii.noqa import noqa_comments, silenced_by
@@ -16,10 +17,18 @@ from flake8_pii.positions import Locator
 from flake8_pii.rules import all_rules
 from flake8_pii.rules.base import Context, Rule
 from flake8_pii.summary import ModuleSummary
-from flake8_pii.typepass import AnnotationOf, IterationOf, ModelClass, Object, Resolver
+from flake8_pii.typepass import AnnotationOf, IterationOf, ModelClass, Object, Resolver, last_name
 from flake8_pii.unused_noqa import unused_noqa
 from flake8_pii.walk import Handler, handlers_of, walk
 
+# Augmented assignments read as the binary operation they stand for: `q |= Q(...)`.
+_AUGMENTED: dict[type[cst.BaseAugOp], cst.BaseBinaryOp] = {
+    cst.AddAssign: cst.Add(),
+    cst.ModuloAssign: cst.Modulo(),
+    cst.BitOrAssign: cst.BitOr(),
+    cst.BitAndAssign: cst.BitAnd(),
+    cst.BitXorAssign: cst.BitXor(),
+}
 # Decorators after which a method's first parameter is not an instance of its class.
 _NOT_SELF = frozenset({"staticmethod", "classmethod"})
 # Where a report is, for the Locator: module-level statement, innermost statement, its blocks.
@@ -139,11 +148,17 @@ class _Walker:
         self.containers.append(("class", model, qualified))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        if self.resolver.scope.parent is not None:
+            self.resolver.bind_target(original_node.name, None)  # hides a module-level name
         self.containers.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         first: ModelInfo | None = None
-        decorators = {self.resolver.code(d.decorator) for d in node.decorators}
+        # by the name they are spelled with last: `staticmethod`, `builtins.staticmethod`
+        decorators = {self.resolver.code(d.decorator).rpartition(".")[2] for d in node.decorators}
+        if self.resolver.scope.parent is not None:
+            # a function defined inside a function hides a module-level one of its name
+            self.resolver.bind_target(node.name, None)
         owner: str | None = None
         if self.containers and self.containers[-1][0] == "class":
             _, model, owner = self.containers[-1]
@@ -172,6 +187,7 @@ class _Walker:
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
         for target in original_node.targets:
+            self._changed_in_place(target.target)
             self.resolver.bind_target(target.target, original_node.value)
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
@@ -183,11 +199,17 @@ class _Walker:
             self.resolver.bind_target(original_node.target, value)
 
     def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
-        if isinstance(original_node.operator, cst.AddAssign | cst.ModuloAssign):
+        operator = _AUGMENTED.get(type(original_node.operator))
+        target = original_node.target
+        if operator is not None:
             combined = cst.BinaryOperation(
-                left=original_node.target, operator=cst.Add(), right=original_node.value
+                left=target, operator=operator, right=original_node.value
             )
-            self.resolver.bind_target(original_node.target, combined)
+            self.resolver.bind_target(target, combined)
+        elif isinstance(target, cst.Name):
+            self.resolver.bind_target(target, None)
+        else:
+            self._changed_in_place(target)
 
     def visit_For(self, node: cst.For) -> None:
         self.resolver.bind_target(node.target, IterationOf(node.iter))
@@ -196,8 +218,58 @@ class _Walker:
     def leave_For(self, original_node: cst.For) -> None:
         self.statements.pop()
 
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self.resolver.bind_target(node.target, IterationOf(node.iter))
+    # comprehension targets are bound before the element that uses them is visited
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._bind_comprehension(node.for_in)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._bind_comprehension(node.for_in)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._bind_comprehension(node.for_in)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._bind_comprehension(node.for_in)
+
+    def _bind_comprehension(self, for_in: cst.CompFor | None) -> None:
+        while for_in is not None:
+            self.resolver.bind_target(for_in.target, IterationOf(for_in.iter))
+            for_in = for_in.inner_for_in
+
+    # other bindings: their values are unknown, but they hide what the name held before
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self.resolver.bind_target(node.asname.name, None)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self.resolver.bind_target(node.name.name, None)
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        if node.name is not None:
+            self.resolver.bind_target(node.name.name, None)
+
+    def leave_Del(self, original_node: cst.Del) -> None:
+        target = original_node.target
+        if isinstance(target, cst.Name | cst.Tuple | cst.List):
+            self.resolver.bind_target(target, None)
+        else:
+            self._changed_in_place(target)
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        func = original_node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in vocabulary.MUTATING_METHODS:
+            self._changed_in_place(func)
+
+    def _changed_in_place(self, target: cst.BaseExpression) -> None:
+        """`filters["x"] = ...`, `del filters["x"]`, `filters.pop(...)`: a dict, list or set
+        kept in a name no longer holds what its literal said."""
+        if isinstance(target, cst.Subscript | cst.Attribute) and isinstance(target.value, cst.Name):
+            name = target.value
+            if _is_container_literal(self.resolver.assigned_value(name)):
+                self.resolver.bind_target(name, None)
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self.resolver.bind_target(node.target, node.value)
@@ -233,3 +305,14 @@ class _Walker:
 
     def leave_With(self, original_node: cst.With) -> None:
         self.statements.pop()
+
+
+def _is_container_literal(node: cst.BaseExpression) -> bool:
+    """A dict, list, set or tuple literal, `dict(...)` or a `Q(...)`: what rules read from the
+    name holding it (an instance or anything else is left as it is)."""
+    if isinstance(node, cst.Dict | cst.List | cst.Set | cst.Tuple):
+        return True
+    if isinstance(node, cst.Call):
+        name = last_name(node.func)
+        return name in {"dict", "list", "set"} or name in vocabulary.Q_NAMES
+    return False

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flake8_pii import vocabulary
@@ -130,24 +130,38 @@ def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
 def collect_imports(
     body: list[ast.stmt], module: str, is_package: bool
 ) -> tuple[dict[str, str], tuple[str, ...]]:
-    """Import aliases anywhere in the module (functions too: users import inside them)."""
+    """Import aliases anywhere in the module (functions too: users import inside them).
+
+    A name imported from two different places (in two functions, or in `try`/`except`) is
+    left out: which one it stands for depends on where it is used, and a wrong guess would
+    report what is not there.
+    """
     imports: dict[str, str] = {}
+    ambiguous: set[str] = set()
     star: list[str] = []
+
+    def add(local: str, target: str) -> None:
+        if imports.get(local, target) != target:
+            ambiguous.add(local)
+        imports[local] = target
+
     for node in statements(body):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
-                    imports[alias.asname] = alias.name
+                    add(alias.asname, alias.name)
                 else:
                     top = alias.name.split(".")[0]
-                    imports[top] = top
+                    add(top, top)
         elif isinstance(node, ast.ImportFrom):
             source = resolve_relative(module, is_package, node.level, node.module)
             for alias in node.names:
                 if alias.name == "*":
                     star.append(source)
                 else:
-                    imports[alias.asname or alias.name] = f"{source}.{alias.name}"
+                    add(alias.asname or alias.name, f"{source}.{alias.name}")
+    for local in ambiguous:
+        del imports[local]
     return imports, tuple(star)
 
 
@@ -307,7 +321,19 @@ def summarise(tree: ast.Module, module: str, is_package: bool) -> ModuleSummary:
         if isinstance(node, ast.ClassDef):
             summary, keys = summarise_class(node)
             declares_keys = declares_keys or keys
+            if id(node) not in top_level:
+                # a class defined in a function may be one of several of its name: its methods'
+                # return types are not followed
+                summary = replace(summary, returns=())
             # a top-level class wins over a nested one of the same name
             if id(node) in top_level or summary.name not in classes:
                 classes[summary.name] = summary
+    defined = {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
+    # a name both imported (in a function, say) and defined by the module: which one a use
+    # means depends on where it stands, so the import is not taken for it
+    imports = {local: target for local, target in imports.items() if local not in defined}
     return ModuleSummary(module, imports, star, classes, declares_keys, _returns(tree.body))

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -103,6 +104,9 @@ class Object:
     declared return types of its methods are followed."""
 
     cls: str  # its qualified name
+    # built here (`Repo()`): its class is known exactly; otherwise (`self`, a parameter
+    # annotated `Repo`) it may be a subclass, whose overrides of a method are not followed
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,15 @@ _MAX_NAME_HOPS = 20
 MAX_VALUE_DEPTH = 10_000
 
 
+@dataclass(frozen=True)
+class Point:
+    """A place in the walk: a scope and an order within it (and the assignment made there)."""
+
+    scope: Scope
+    order: int
+    binding: Binding | None
+
+
 @dataclass(eq=False)
 class Binding:
     """One assignment of a name: when it happens in the walk, what it assigns, and (once worked
@@ -224,6 +237,8 @@ class Resolver:
         self._codes: dict[int, tuple[cst.CSTNode, str]] = {}
         self._depth = 0
         self._annotation_names: dict[str, Names] = {}
+        # what rules worked out once per module (keyed by the rule's own keys)
+        self.memo: dict[object, object] = {}
         # qualified name of a project function or method -> the type it declares it returns
         self._returns: dict[str, ValueType] = {}
 
@@ -245,6 +260,8 @@ class Resolver:
                 self.scope.bind(name, 0, AnnotationOf(param.annotation.annotation))
             elif position == 0 and self_model is not None and isinstance(node, cst.FunctionDef):
                 self.scope.bind(name, 0, Instance(self_model))
+            else:  # unknown, and no longer the module-level name it hides
+                self.scope.bind(name, 0, None)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 self.scope.bind(star.name.value, 0, None)
@@ -375,18 +392,52 @@ class Resolver:
         """Whether the module or an enclosing function assigns `name` (it is no builtin)."""
         return self._assignment(name)[0]
 
-    def assigned_value(self, node: cst.BaseExpression) -> cst.BaseExpression:
-        """The expression a name holds here, when it was assigned one (`filters = {...}`),
-        followed through names assigned from names; `node` itself otherwise. For rules that
-        read constants kept in variables: dict keys, `Q(...)` objects, ordering strings."""
+    def assigned(self, node: cst.BaseExpression) -> tuple[cst.BaseExpression, Point | None]:
+        """The expression a name holds here, when it was assigned one (`filters = {...}`), and
+        the point of the walk where it was assigned, where the names inside it are to be read;
+        followed through names assigned from names, each read where it was assigned. `node`
+        itself and None otherwise. For rules that read constants kept in variables: dict keys,
+        `Q(...)` objects, ordering strings."""
+        point: Point | None = None
+        scope, order = self.scope, self.order
         for _ in range(_MAX_NAME_HOPS):
             if not isinstance(node, cst.Name):
                 break
-            _, visible = self._assignment(node.value)
-            if visible is None or not isinstance(visible[1].source, cst.BaseExpression):
+            with self.reading_at(Point(scope, order, None)):
+                _, visible = self._assignment(node.value)
+            if visible is None:
                 break
-            node = visible[1].source
-        return node
+            scope, binding = visible
+            if not isinstance(binding.source, cst.BaseExpression):
+                break
+            order = max(binding.order - 1, 0)
+            node = binding.source
+            point = Point(scope, order, binding)
+        return node, point
+
+    def assigned_value(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        """`assigned(node)` without the point."""
+        return self.assigned(node)[0]
+
+    @contextmanager
+    def reading_at(self, point: Point) -> Iterator[None]:
+        """Read names as they were at `point` (an assignment's place in the walk)."""
+        walk = self.scope, self.order
+        self.scope, self.order = point.scope, point.order
+        try:
+            yield
+        finally:
+            self.scope, self.order = walk
+
+    def unshadowed_name(self, node: cst.BaseExpression) -> str | None:
+        """The qualified name of a dotted name whose first name no function or the module
+        rebinds: a local `repo` or `recent` is not the imported module or function."""
+        root = node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if isinstance(root, cst.Name) and self.binds(root.value):
+            return None
+        return self.qualified_name(node)
 
     def _binding_type(self, scope: Scope, binding: Binding) -> ValueType:
         """The type of an assigned value, read where the assignment stands: in `x = x + y` the
@@ -444,7 +495,7 @@ class Resolver:
                 return None
             return Many(target) if info.many else Instance(target)
         if base is None and not isinstance(node.value, cst.Call):
-            qualified = self.qualified_name(node)
+            qualified = self.unshadowed_name(node)
             if qualified is not None:
                 return self._qualified_type(qualified)
         return None
@@ -475,6 +526,8 @@ class Resolver:
                 if method not in vocabulary.DUMP_METHODS:  # dumps: see _holding_call_type
                     return self._declared_return(f"{base.model.qualname}.{method}")
             if isinstance(base, Object):
+                if not base.exact and self.index.overridden(base.cls, method):
+                    return None  # a subclass declares it again: which one runs is unknown
                 return self._declared_return(f"{base.cls}.{method}")
             if isinstance(base, PII):
                 return base if method in vocabulary.PII_PRESERVING_METHODS else None
@@ -503,9 +556,10 @@ class Resolver:
         held = self._holding_call_type(node)
         if held is not None:
             return held
-        if qualified is not None and self.index.class_summary(qualified) is not None:
-            return Object(qualified)  # a project class that is not a model, constructed
-        return self._declared_return(qualified)
+        project = self.unshadowed_name(func)  # a local `recent` is not the project's `recent`
+        if project is not None and self.index.class_summary(project) is not None:
+            return Object(project, exact=True)  # a project class that is not a model, built
+        return self._declared_return(project)
 
     def _declared_return(self, qualified: str | None) -> ValueType:
         """What a project function or method gives, by its declared return type (read in the
@@ -689,7 +743,7 @@ class Resolver:
     def _reading_type(self, reading: Reading) -> ValueType:
         if reading.pii_value and reading.pii is not None:
             return PII(reading.pii)
-        if reading.model is None:
+        if reading.model is None or reading.ambiguous:
             return None
         model = self.model_named(reading.model)
         if model is None:

@@ -42,6 +42,8 @@ CONTAINER_ANNOTATIONS = frozenset(
      "FrozenSet", "tuple", "Tuple", "Collection", "MutableSequence", "AsyncIterator",
      "AsyncIterable", "Generator", "AsyncGenerator", "Reversible"}
 )  # fmt: skip
+# Tuples: many of their argument only when written `tuple[M, ...]`.
+TUPLE_ANNOTATIONS = frozenset({"tuple", "Tuple"})
 # Subscripted types whose argument is the class itself: `type[M]`.
 CLASS_ANNOTATIONS = frozenset({"type", "Type"})
 # Subscripted types that are a query of their argument, by the end of their name:
@@ -86,6 +88,11 @@ INSTANCE_RETURNING = frozenset(
 )  # fmt: skip
 # Methods of a query that give many instances of its model.
 MANY_RETURNING = frozenset({"execute", "aexecute", "fetch", "fetch_all", "to_list"})
+# Methods that change a dict, list or set in place: a literal kept in a name is no longer known.
+MUTATING_METHODS = frozenset(
+    {"pop", "popitem", "update", "setdefault", "clear", "append", "extend", "insert", "remove",
+     "add", "discard", "__setitem__", "__delitem__", "sort", "reverse"}
+)  # fmt: skip
 # Builtins that turn a query into many instances.
 MANY_FUNCTIONS = frozenset({"list", "tuple", "sorted"})
 

@@ -302,44 +302,68 @@ def _ordered_columns(
 Lookup = tuple[cst.CSTNode, str]
 
 
-def _lookups(call: cst.Call, resolver: Resolver) -> Iterator[Lookup]:
+def _lookups(call: cst.Call, resolver: Resolver) -> list[Lookup]:
     """(node to report, lookup path) for each keyword, `**` dict key and Q object of a call.
 
     A dict or Q object kept in a variable (`filters = {"email": x}`, `q = Q(email=x)`) is
     read from its assignment when it is a literal the analyzer can see, and reported at the
     name in the call.
     """
+    found: list[Lookup] = []
     for arg in call.args:
         if arg.keyword is not None:
-            yield arg.keyword, arg.keyword.value
+            found.append((arg.keyword, arg.keyword.value))
         elif arg.star == "**":
-            yield from _reported_at_name(arg.value, resolver, _dict_keys)
+            found.extend(_dict_keys(arg.value, resolver))
         elif arg.star == "":
-            yield from _q_lookups(arg.value, resolver)
+            found.extend(_q_lookups(arg.value, resolver))
+    return found
 
 
-def _reported_at_name(
-    node: cst.BaseExpression,
-    resolver: Resolver,
-    read: Callable[[cst.BaseExpression, Resolver], Iterator[Lookup]],
-) -> Iterator[Lookup]:
-    value = resolver.assigned_value(node)
-    for key_node, key in read(value, resolver):
-        yield (node if value is not node else key_node), key
+Read = Callable[[cst.BaseExpression, Resolver], list[Lookup]]
 
 
-def _dict_keys(node: cst.BaseExpression, resolver: Resolver) -> Iterator[Lookup]:
-    """The string keys of a dict literal, or the keywords of `dict(...)`."""
+def _through_name(node: cst.Name, resolver: Resolver, read: Read) -> list[Lookup]:
+    """What `read` finds in the value a name was assigned, read where it was assigned (so
+    `q = q | Q(...)` reads the `q` before it), reported at the name. Worked out once per
+    assignment: a chain of names built from names stays linear."""
+    value, point = resolver.assigned(node)
+    if point is None or point.binding is None:
+        return []
+    key = (read, id(point.binding))
+    known = resolver.memo.get(key)
+    # the entry keeps its assignment alive, so that no other one is ever given its id
+    if isinstance(known, tuple) and known[0] is point.binding:
+        paths: list[str] = known[1]
+    else:
+        resolver.memo[key] = (point.binding, [])  # a value that reaches itself reads as nothing
+        with resolver.reading_at(point):
+            paths = [path for _, path in read(value, resolver)]
+        resolver.memo[key] = (point.binding, paths)
+    return [(node, path) for path in paths]
+
+
+def _dict_keys(node: cst.BaseExpression, resolver: Resolver) -> list[Lookup]:
+    """The string keys of a dict literal (also those it unpacks with `**`), or the keywords of
+    `dict(...)`, also kept in a variable."""
+    if isinstance(node, cst.Name):
+        return _through_name(node, resolver, _dict_keys)
+    found: list[Lookup] = []
     if isinstance(node, cst.Dict):
         for element in node.elements:
             if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
                 key = element.key.evaluated_value
                 if isinstance(key, str):
-                    yield element.key, key
+                    found.append((element.key, key))
+            elif isinstance(element, cst.StarredDictElement):
+                found.extend(_dict_keys(element.value, resolver))
     elif isinstance(node, cst.Call) and _is_builtin(node.func, "dict", resolver):
         for arg in node.args:
             if arg.keyword is not None:
-                yield arg.keyword, arg.keyword.value
+                found.append((arg.keyword, arg.keyword.value))
+            elif arg.star == "**":
+                found.extend(_dict_keys(arg.value, resolver))
+    return found
 
 
 def _is_builtin(func: cst.BaseExpression, name: str, resolver: Resolver) -> bool:
@@ -352,33 +376,22 @@ def _is_builtin(func: cst.BaseExpression, name: str, resolver: Resolver) -> bool
     )
 
 
-def _q_lookups(
-    node: cst.BaseExpression, resolver: Resolver, expanded: set[str] | None = None
-) -> Iterator[Lookup]:
-    """The lookups of Q objects combined with `|`, `&`, `^` and `~`, also kept in variables.
-
-    Each name is read once per call (`expanded`): `q = q | Q(...)` refers to itself, and
-    `q2 = q1 | q1` chains would otherwise be read an exponential number of times.
-    """
-    expanded = set() if expanded is None else expanded
+def _q_lookups(node: cst.BaseExpression, resolver: Resolver) -> list[Lookup]:
+    """The lookups of Q objects combined with `|`, `&`, `^` and `~`, also kept in variables."""
     if isinstance(node, cst.BinaryOperation) and isinstance(
         node.operator, cst.BitOr | cst.BitAnd | cst.BitXor
     ):
-        yield from _q_lookups(node.left, resolver, expanded)
-        yield from _q_lookups(node.right, resolver, expanded)
-    elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.BitInvert):
-        yield from _q_lookups(node.expression, resolver, expanded)
-    elif isinstance(node, cst.Name) and node.value not in expanded:
-        expanded.add(node.value)
-        value = resolver.assigned_value(node)
-        if value is not node:
-            for _, path in _q_lookups(value, resolver, expanded):
-                yield node, path
-    elif isinstance(node, cst.Call):
+        return _q_lookups(node.left, resolver) + _q_lookups(node.right, resolver)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.BitInvert):
+        return _q_lookups(node.expression, resolver)
+    if isinstance(node, cst.Name):
+        return _through_name(node, resolver, _q_lookups)
+    if isinstance(node, cst.Call):
         name = resolver.qualified_name(node.func)
         short = (name or "").rpartition(".")[2] or last_name(node.func)
         if short in vocabulary.Q_NAMES:
-            yield from _lookups(node, resolver)
+            return _lookups(node, resolver)
+    return []
 
 
 def _constant_string(node: cst.BaseExpression, resolver: Resolver) -> str | None:
