@@ -75,3 +75,41 @@ def test_a_union_too_long_for_python_to_parse_is_unknown_and_nothing_else_is(
     result = _check(root)
     assert (result.returncode, result.stderr) == (1, "")
     assert _codes(result.stdout) == [("app/query.py", 5, "PII001")]
+
+
+def test_modules_star_importing_each_other_are_analysed(tmp_path: Path) -> None:
+    files = {}
+    for n in range(6):
+        stars = [f"from app.m{other} import *\n" for other in range(6) if other != n]
+        files[f"app/m{n}.py"] = "".join(stars)
+    files["app/views.py"] = (
+        "from app.m0 import *\n"
+        "from app.models import Customer\n\n\n"
+        "def find(e: str) -> object:\n"
+        "    return Customer.objects.filter(email=unknown_name(e))\n"
+    )
+    root = _project(tmp_path, files)
+    result = _check(root)
+    assert (result.returncode, result.stderr) == (1, "")
+    assert _codes(result.stdout) == [("app/views.py", 6, "PII001")]
+
+
+def test_deep_diamond_inheritance_is_analysed(tmp_path: Path) -> None:
+    classes = [
+        "from pii_guard import PIIModel, PIIStr\n\n\nclass B0:\n    pass\n\n\nclass C0:\n    pass\n"
+    ]
+    for n in range(1, 30):
+        for name in ("B", "C"):
+            classes.append(f"\n\nclass {name}{n}(B{n - 1}, C{n - 1}):\n    pass\n")
+    classes.append(
+        "\n\nclass Customer(PIIModel):\n    id: int\n    email: PIIStr\n    other: B29\n"
+    )
+    query = (
+        "from app.diamond import Customer\n\n\n"
+        "def find(e: str) -> object:\n"
+        "    return Customer.objects.filter(email=e)\n"
+    )
+    root = _project(tmp_path, {"app/diamond.py": "".join(classes), "app/views.py": query})
+    result = _check(root)
+    assert (result.returncode, result.stderr) == (1, "")
+    assert _codes(result.stdout) == [("app/views.py", 5, "PII001")]
