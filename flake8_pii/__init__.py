@@ -102,10 +102,27 @@ class PIIChecker:
 
             findings, error = (), internal_error(failure)
         if error is not None:
-            # flake8 has parsed the file, so this is a limit of pii-guard's own analysis
+            # flake8 has parsed the file, so this is a limit of pii-guard's own analysis; a
+            # finding too, so that a run gated on flake8 fails rather than pass an unchecked file
+            from flake8_pii.findings import NOT_ANALYSED, RULES
+
             print(f"{self._filename}: pii-guard cannot analyse: {error}", file=sys.stderr)
+            message = RULES[NOT_ANALYSED].message(reason=error)
+            yield _line_without_noqa(self._lines), 0, message, type(self)
         for finding in findings:
             yield finding.line, finding.column - 1, finding.message, type(self)
+
+
+def _line_without_noqa(lines: Sequence[str]) -> int:
+    """Line 1, or the first line after it that flake8 reads no `# noqa` on (flake8 looks for
+    one anywhere in the line): a comment about one line must not hide that the whole file went
+    unchecked."""
+    from flake8_pii.noqa import NOQA
+
+    for number, line in enumerate(lines, start=1):
+        if NOQA.search(line) is None:
+            return number
+    return 1
 
 
 def _destination(option: str) -> str:

@@ -11,6 +11,7 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypeGuard
 
 from flake8_pii import vocabulary
 
@@ -59,15 +60,23 @@ class Names:
 
 
 def read_annotation(source: str, names: Names) -> Reading:
-    """What the annotation written as `source` holds (quoted forward references included)."""
-    return _unquoted(source, names, Holds.ONE)
+    """What the annotation written as `source` holds (quoted forward references included).
+
+    An annotation too deeply nested to read (Python's own parser or this reader running out of
+    stack or memory) says nothing: it is unknown, and only that annotation is.
+    """
+    try:
+        return _unquoted(source, names, Holds.ONE)
+    except (RecursionError, MemoryError):
+        return NOTHING
 
 
 def _read(node: ast.expr, names: Names, holds: Holds) -> Reading:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return _unquoted(node.value, names, holds)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _merge(_read(node.left, names, holds), _read(node.right, names, holds))
+    if _is_union(node):
+        # Read arm by arm, not by recursion: a union may have thousands of arms.
+        return _read_all(_union_arms(node), names, holds)
     if isinstance(node, ast.Name | ast.Attribute):
         qualified = names.qualify(ast.unparse(node))
         if qualified is None:
@@ -101,6 +110,24 @@ def _read(node: ast.expr, names: Names, holds: Holds) -> Reading:
             return _read(elements[0], names, Holds.QUERY)
         return _read_all(elements, names, Holds.INSIDE)
     return NOTHING
+
+
+def _is_union(node: ast.expr) -> TypeGuard[ast.BinOp]:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr)
+
+
+def _union_arms(node: ast.expr) -> list[ast.expr]:
+    """The arms of a `|` chain, left to right, however it is nested."""
+    arms: list[ast.expr] = []
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if _is_union(current):
+            pending.append(current.right)
+            pending.append(current.left)
+        else:
+            arms.append(current)
+    return arms
 
 
 def _unquoted(source: str, names: Names, holds: Holds) -> Reading:

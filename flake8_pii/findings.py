@@ -14,6 +14,9 @@ FAMILY = "PII"
 UNUSED_NOQA = "PII100"
 # Under flake8 only (`pii-guard check` exits 2 instead): the project's settings are not valid.
 CONFIG_ERROR = "PII000"
+# Under flake8 only (`pii-guard check` names the file on stderr and exits 1): a file that could
+# not be analysed.
+NOT_ANALYSED = "PII900"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,11 @@ class Rule:
     tags: tuple[str, ...] = ("security", "privacy")
     # the text when the value shows a whole instance (part `whole`; `subject` is the model)
     whole_template: str | None = None
+    # reported by the tool about its own work (a noqa comment, a file it could not analyse),
+    # not by a rule of `flake8_pii.rules`
+    tool: bool = False
+    # reported by the flake8 plugin only, which has no other way to fail a run
+    flake8_only: bool = False
 
     @property
     def help_uri(self) -> str:
@@ -160,6 +168,20 @@ RULES: dict[str, Rule] = {
             ),
             level="warning",
             tags=("maintainability",),
+            tool=True,
+        ),
+        Rule(
+            code=NOT_ANALYSED,
+            name="not-analysed",
+            summary="A file that pii-guard could not analyse (flake8 only).",
+            why=(
+                "A file the analyzer could not read through was not checked at all: a run "
+                "that passed it silently would pass whatever mistakes it holds."
+            ),
+            template="file not analysed, so not checked for PII misuse: {reason}",
+            tags=("reliability",),
+            tool=True,
+            flake8_only=True,
         ),
     )
 }

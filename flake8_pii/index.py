@@ -51,6 +51,10 @@ class ModelInfo:
         return None
 
 
+# How many re-exports deep a name is followed; real projects stay within a handful.
+MAX_REEXPORT_DEPTH = 100
+
+
 class ProjectIndex:
     """Summaries of every module under a root, and the models they define."""
 
@@ -68,6 +72,11 @@ class ProjectIndex:
         self.hashes = hashes or {}
         self._models: dict[str, ModelInfo | None] = {}
         self._digests: dict[str, str] = {}
+        # Names and classes are each worked out once: re-exports and bases may form cycles and
+        # diamonds, which explored anew at every step take exponential time.
+        self._resolved: dict[str, str] = {}
+        self._resolving: set[str] = set()
+        self._model_classes: dict[str, bool] = {}
 
     @cached_property
     def triggers(self) -> frozenset[str]:
@@ -115,11 +124,24 @@ class ProjectIndex:
 
     # --- names ----------------------------------------------------------------------------
 
-    def resolve(self, qualified: str, _depth: int = 0) -> str:
+    def resolve(self, qualified: str) -> str:
         """Follow re-exports inside the project: `shop.models.Customer` where `shop/models`
-        imports it from `.customers` becomes `shop.models.customers.Customer`."""
-        if _depth > 20:
+        imports it from `.customers` becomes `shop.models.customers.Customer`. A name met again
+        while it is being followed (modules re-exporting each other) stands for itself there."""
+        known = self._resolved.get(qualified)
+        if known is not None:
+            return known
+        if qualified in self._resolving or len(self._resolving) >= MAX_REEXPORT_DEPTH:
             return qualified
+        self._resolving.add(qualified)
+        try:
+            resolved = self._follow(qualified)
+        finally:
+            self._resolving.discard(qualified)
+        self._resolved[qualified] = resolved
+        return resolved
+
+    def _follow(self, qualified: str) -> str:
         module, _, attr = qualified.rpartition(".")
         summary = self.modules.get(module)
         if summary is None:
@@ -128,8 +150,8 @@ class ProjectIndex:
             return qualified
         target = summary.imports.get(attr)
         if target is not None and target != qualified:
-            return self.resolve(target, _depth + 1)
-        return self._star_binding(summary, attr, _depth + 1) or qualified
+            return self.resolve(target)
+        return self._star_binding(summary, attr) or qualified
 
     def qualify(self, summary: ModuleSummary, dotted: str) -> str | None:
         """The qualified name of a dotted expression as written in module `summary`."""
@@ -145,11 +167,11 @@ class ProjectIndex:
             base = star_bound
         return self.resolve(f"{base}.{rest}" if rest else base)
 
-    def _star_binding(self, summary: ModuleSummary, name: str, _depth: int = 0) -> str | None:
+    def _star_binding(self, summary: ModuleSummary, name: str) -> str | None:
         """The class, PII type or lookup declaration that `name` is bound to by the module's
         star imports; a later star import rebinds what an earlier one bound."""
         for star in reversed(summary.star_imports):
-            candidate = self.resolve(f"{star}.{name}", _depth)
+            candidate = self.resolve(f"{star}.{name}")
             if (
                 self.class_summary(candidate) is not None
                 or candidate in self.settings.pii_types
@@ -246,21 +268,26 @@ class ProjectIndex:
             return False
         return self.qualify(module, dotted) in vocabulary.LOOKUP_TYPES
 
-    def _is_model(self, qualified: str, _seen: frozenset[str] = frozenset()) -> bool:
+    def _is_model(self, qualified: str) -> bool:
         """Whether a class is a model, answered without building it: models that refer to each
-        other (`Customer.orders` and `Order.customer`) ask this of a model still being built."""
+        other (`Customer.orders` and `Order.customer`) ask this of a model still being built.
+        A class asked about again while its bases are being looked at (an inheritance cycle)
+        is not a model there."""
         if self._models.get(qualified) is not None:
             return True
+        known = self._model_classes.get(qualified)
+        if known is not None:
+            return known
         cls = self.class_summary(qualified)
-        if cls is None or qualified in _seen:
+        if cls is None:
             return False
         if cls.fields or cls.columns:
             return True
+        self._model_classes[qualified] = False  # the answer while its bases are looked at
         module = self.modules[qualified.rpartition(".")[0]]
-        return any(
-            self._is_model(base_name, _seen | {qualified})
-            for base_name in self._base_names(module, cls)
-        )
+        answer = any(self._is_model(base) for base in self._base_names(module, cls))
+        self._model_classes[qualified] = answer
+        return answer
 
     def _base_names(self, module: ModuleSummary, cls: ClassSummary) -> list[str]:
         """The qualified names of a class's bases that can be resolved (`Base[T]` as `Base`)."""

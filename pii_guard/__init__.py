@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+# The future import binds `annotations`, which would hide the submodule of that name.
+del annotations
 
 if TYPE_CHECKING:
     from pii_guard.binding import ValueSite, field_context, row_context
@@ -92,10 +97,19 @@ _DEFINED_IN = {name: module for module, names in _MODULES.items() for name in na
 def __getattr__(name: str) -> Any:
     module = _DEFINED_IN.get(name)
     if module is None:
-        raise AttributeError(f"module 'pii_guard' has no attribute {name!r}")
+        return _submodule(name)
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # found once; later lookups do not come here
     return value
+
+
+def _submodule(name: str) -> ModuleType:
+    """A submodule asked for as an attribute (`pii_guard.models` after `import pii_guard`),
+    imported now. A submodule that exists but fails to import raises its own error."""
+    qualified = f"{__name__}.{name}"
+    if not name.isidentifier() or importlib.util.find_spec(qualified) is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return importlib.import_module(qualified)  # which also sets it as an attribute here
 
 
 def __dir__() -> list[str]:

@@ -235,3 +235,95 @@ def test_a_committed_cache_is_ignored_and_said_once(tmp_path: Path) -> None:
         ], (tool, result.stderr)
     # neither read nor written: the checkout stays clean
     assert _git(root, "status", "--porcelain") == ""
+
+
+# --- a cache folder that leads elsewhere ------------------------------------------------------
+
+IGNORING = "pii-guard: ignoring the cache "
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes() if path.is_file() else b"<folder>"
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def _elsewhere(tmp_path: Path) -> Path:
+    """A folder outside the project that a link in the cache leads to, holding what looks like
+    a cache, and a git index, that must stay as they are."""
+    victim = tmp_path / "elsewhere"
+    (victim / "findings").mkdir(parents=True)
+    (victim / "index").write_bytes(b"precious\n")
+    (victim / "findings" / "entry").write_bytes(b"precious too\n")
+    return victim
+
+
+def _link(kind: str, cache: Path, victim: Path) -> None:
+    if kind == "the folder":
+        cache.symlink_to(victim, target_is_directory=True)
+        return
+    cache.mkdir()
+    if kind == "its findings folder":
+        (cache / "findings").symlink_to(victim / "findings", target_is_directory=True)
+    elif kind == "its index":
+        (cache / "index").symlink_to(victim / "index")
+
+
+@pytest.mark.parametrize("kind", ["the folder", "its findings folder", "its index"])
+def test_a_cache_that_is_or_holds_a_link_is_neither_read_nor_written_and_said_once(
+    tmp_path: Path, kind: str
+) -> None:
+    root = _shop(tmp_path / "shop")
+    # a `.git` that git cannot answer about (as for a checkout owned by another user): the
+    # cache counts as untracked, and only the link rule keeps it from being used
+    (root / ".git").mkdir()
+    victim = _elsewhere(tmp_path)
+    before = _snapshot(victim)
+    _link(kind, root / CACHE_DIR, victim)
+    env = _machine(tmp_path / "key")
+    expected = _expected(root)
+    for tool in ("pii-guard", "flake8"):
+        args = ("check", ".") if tool == "pii-guard" else ("-j", "2", "--select", "PII", ".")
+        for _ in range(2):
+            result = run_tool(tool, *args, cwd=root, env=env)
+            assert result.stdout == expected, (tool, result.stderr)
+            said = [line for line in result.stderr.splitlines() if line.startswith(IGNORING)]
+            assert len(said) == 1, (tool, result.stderr)
+            assert "symbolic link" in said[0]
+            assert _snapshot(victim) == before, tool
+
+
+def test_a_cache_that_is_a_file_is_left_alone_and_said_once(tmp_path: Path) -> None:
+    root = _shop(tmp_path / "shop")
+    (root / CACHE_DIR).write_bytes(b"not a cache\n")
+    env = _machine(tmp_path / "key")
+    expected = _expected(root)
+    for tool, args in (("pii-guard", ("check", ".")), ("flake8", ("--select", "PII", "."))):
+        result = run_tool(tool, *args, cwd=root, env=env)
+        assert result.stdout == expected
+        said = [line for line in result.stderr.splitlines() if line.startswith(IGNORING)]
+        assert said == [f"{IGNORING}{root / CACHE_DIR}: it is not a folder" + DELETE_IT], tool
+    assert (root / CACHE_DIR).read_bytes() == b"not a cache\n"
+
+
+DELETE_IT = " (delete it, and pii-guard makes a plain folder there)"
+
+
+def test_a_findings_entry_that_is_a_link_turns_the_cache_off(tmp_path: Path) -> None:
+    root = _shop(tmp_path / "shop")
+    env = _machine(tmp_path / "key")
+    expected = _expected(root)
+    assert _check(root, env) == expected  # writes the entries
+    victim = _elsewhere(tmp_path)
+    before = _snapshot(victim)
+    for name in _findings_entries(root):
+        (root / CACHE_DIR / name).unlink()
+        (root / CACHE_DIR / name).symlink_to(victim / "findings" / "entry")
+    for tool in ("pii-guard", "flake8"):
+        args = ("check", ".") if tool == "pii-guard" else ("-j", "2", "--select", "PII", ".")
+        result = run_tool(tool, *args, cwd=root, env=env)
+        assert result.stdout == expected, tool
+        said = [line for line in result.stderr.splitlines() if line.startswith(IGNORING)]
+        assert said == [f"{IGNORING}{root / CACHE_DIR}: it holds a symbolic link{DELETE_IT}"]
+        assert _snapshot(victim) == before, tool

@@ -33,7 +33,8 @@ def _example(page: str, heading: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.parametrize("code", sorted(RULES))
+# a flake8-only code has no example `pii-guard check` could run: its tests run flake8
+@pytest.mark.parametrize("code", sorted(c for c, rule in RULES.items() if not rule.flake8_only))
 def test_rule_page_bad_example_is_flagged_and_good_one_is_not(tmp_path: Path, code: str) -> None:
     page = (DOCS / "rules" / f"{code}.md").read_text(encoding="utf-8")
     assert page.startswith(f"# {code}: ")

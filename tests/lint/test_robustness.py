@@ -4,6 +4,7 @@ long chains) are analysed. Through `pii-guard check`, flake8 and the engine itse
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -250,11 +251,11 @@ def test_an_unreadable_file_is_reported_and_the_run_goes_on(shared_folder: Path)
 
 
 # What flake8 makes of the same files. flake8 reads and parses each file itself and runs
-# plugins only on files it could parse; pii-guard's own message goes to standard error and
-# does not change flake8's exit status. Left out: `deep_sum.py`, on which flake8's own
-# `ast.parse` (and pyflakes) stop the whole run with a RecursionError before any plugin runs,
-# `not_text_coding.py`, on which flake8's file reading raises LookupError, and the named pipe,
-# which flake8 would wait on.
+# plugins only on files it could parse; pii-guard's own message goes to standard error, and a
+# PII900 finding on line 1 makes flake8 fail, as `pii-guard check` does. Left out:
+# `deep_sum.py`, on which flake8's own `ast.parse` (and pyflakes) stop the whole run with a
+# RecursionError before any plugin runs, `not_text_coding.py`, on which flake8's file reading
+# raises LookupError, and the named pipe, which flake8 would wait on.
 FLAKE8_OUTCOMES: dict[str, str] = {
     "syntax.py": "app/syntax.py:1:8: E999 SyntaxError: invalid syntax",
     "nul.py": "app/nul.py:1:1: E999 SyntaxError: source code string cannot contain null bytes",
@@ -281,8 +282,66 @@ def test_flake8_runs_to_the_end_over_the_same_files(tmp_path: Path) -> None:
     assert "app/loop.py:0:1: E902 OSError: [Errno 40] Too many levels of symbolic links" in output
     assert _findings(result.stdout) >= {
         ("app/bad.py", 5, "PII001"),
+        ("app/deep_and.py", 1, "PII900"),
+        ("app/many_strings.py", 1, "PII900"),
         *((f"app/{name}", line, code) for name in analysed for line, code in ANALYSABLE[name][1]),
     }
+
+
+NOT_ANALYSED = "PII900 file not analysed, so not checked for PII misuse: "
+
+
+def test_flake8_fails_on_a_file_it_could_not_analyse_unless_told_to_ignore_it(
+    tmp_path: Path,
+) -> None:
+    deep = _and_chain(5000)
+    root = write_project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/models.py": CUSTOMER_MODELS,
+            "app/deep.py": deep,
+            # a noqa comment on line 1 does not hide that the whole file went unchecked
+            "app/deep_noqa.py": deep.replace("\n", "  # noqa\n", 1),
+        },
+    )
+    result = run_tool("flake8", "-j", "2", "--select", "PII", "app", cwd=root)
+    assert result.returncode == 1
+    reason = "too deeply nested to analyse: code nested 5004 levels deep at line 5"
+    lines = sorted(result.stdout.splitlines())
+    assert [line.partition(reason)[0] for line in lines] == [
+        f"app/deep.py:1:1: {NOT_ANALYSED}",
+        f"app/deep_noqa.py:2:1: {NOT_ANALYSED}",
+    ]
+    assert result.stderr.count(f"app/deep.py: pii-guard cannot analyse: {reason}") == 1
+    # like any code, it can be left out on purpose
+    ignored = run_tool("flake8", "--select", "PII", "--extend-ignore", "PII900", "app", cwd=root)
+    assert (ignored.returncode, ignored.stdout) == (0, "")
+    per_file = run_tool(
+        "flake8", "--select", "PII", "--per-file-ignores", "app/deep*.py:PII900", "app", cwd=root
+    )
+    assert (per_file.returncode, per_file.stdout) == (0, "")
+
+
+def test_an_internal_error_is_a_finding_under_flake8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flake8_pii import PIIChecker, engine
+
+    def failing(*_: object, **__: object) -> None:
+        raise KeyError("a value from the file")
+
+    monkeypatch.setattr(engine, "analyse_source", failing)
+    root = _project(tmp_path, {})
+    path = root / "app" / "bad.py"
+    lines = path.read_text().splitlines(keepends=True)
+    checker = PIIChecker(ast.parse("".join(lines)), str(path), lines)
+    reported = [(line, column, message) for line, column, message, _ in checker.run()]
+    assert [(line, column) for line, column, _ in reported] == [(1, 0)]
+    message = reported[0][2]
+    assert message.startswith(NOT_ANALYSED + "internal error (KeyError in __init__.py:")
+    assert message.endswith("); please report it")
+    assert "a value from the file" not in message
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
