@@ -338,7 +338,8 @@ def _through_name(node: cst.Name, resolver: Resolver, read: Read) -> list[Lookup
     else:
         resolver.memo[key] = (point.binding, [])  # a value that reaches itself reads as nothing
         with resolver.reading_at(point):
-            paths = [path for _, path in read(value, resolver)]
+            # each path once: `q2 = q1 | q1` must not double what it holds
+            paths = list(dict.fromkeys(path for _, path in read(value, resolver)))
         resolver.memo[key] = (point.binding, paths)
     return [(node, path) for path in paths]
 
