@@ -354,6 +354,19 @@ class ProjectIndex:
                 return found
         return None
 
+    def defines(self, owner: str, method: str, _seen: frozenset[str] = frozenset()) -> bool:
+        """Whether project class `owner` or one of its project bases defines `method` (so that
+        `Model.get(...)` is the project's own method, not an ORM's query)."""
+        cls = self.class_summary(owner)
+        if cls is None or owner in _seen:
+            return False
+        if method in cls.methods:
+            return True
+        module = self.modules[owner.rpartition(".")[0]]
+        return any(
+            self.defines(base, method, _seen | {owner}) for base in self._base_names(module, cls)
+        )
+
     def overridden(self, owner: str, method: str) -> bool:
         """Whether a project subclass of `owner` (at any depth) defines `method` again."""
         pending = list(self._subclasses.get(owner, ()))
@@ -495,9 +508,10 @@ class ProjectIndex:
         project, outside = chain
         if outside & vocabulary.PII_MASKING_BASES or self._renders_itself(project):
             return False
-        if not (self._is_pydantic(outside) or self._is_dataclass(project, outside)):
+        pydantic = self._is_pydantic(outside)
+        if not (pydantic or self._is_dataclass(project, outside)):
             return False
-        return self._shows_a_pii_field(model)
+        return self._shows_a_pii_field(model, pydantic)
 
     def dump_shows_pii(self, model: ModelInfo, pydantic_only: bool) -> bool:
         """Whether a dump of an instance (`model_dump()`, `vars(x)`) certainly holds a PII
@@ -509,10 +523,9 @@ class ProjectIndex:
         project, outside = chain
         if self._serializes_itself(project):
             return False
-        known = self._is_pydantic(outside) or (
-            not pydantic_only and self._is_dataclass(project, outside)
-        )
-        return known and self._shows_a_pii_field(model)
+        pydantic = self._is_pydantic(outside)
+        known = pydantic or (not pydantic_only and self._is_dataclass(project, outside))
+        return known and self._shows_a_pii_field(model, pydantic)
 
     def keeps_arguments(self, qualified: str) -> bool:
         """Whether an exception class certainly keeps the arguments it is built with in its
@@ -577,9 +590,12 @@ class ProjectIndex:
                 return "repr=" not in compact or "repr=True" in compact
         return False
 
-    def _shows_a_pii_field(self, model: ModelInfo) -> bool:
+    def _shows_a_pii_field(self, model: ModelInfo, pydantic: bool) -> bool:
+        """A PII field not declared in a way that may hide it; on a pydantic model, a name
+        starting with `_` is a private attribute, which neither its repr nor a dump shows."""
         for info in model.fields.values():
             owner = self.class_summary(info.owner)
-            if info.pii and owner is not None and info.name not in owner.hidden:
+            private = pydantic and info.name.startswith("_")
+            if info.pii and owner is not None and info.name not in owner.hidden and not private:
                 return True
         return False

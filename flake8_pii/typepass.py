@@ -121,6 +121,8 @@ class Holding:
     subject: str
     whole: bool = False
     exception: str | None = None
+    # a mapping (a dict, a dump, `vars(x)`): iterating it gives its keys, which are not PII
+    keyed: bool = False
 
 
 @dataclass(frozen=True)
@@ -346,6 +348,9 @@ class Resolver:
         ):
             return self._first_pii(_operands(node))
         if isinstance(node, cst.BooleanOperation):
+            # `a and b` gives b, or a falsy a (empty, None): only b can identify anybody
+            if isinstance(node.operator, cst.And):
+                return self._first_pii((node.right,))
             return self._first_pii((node.left, node.right))
         if isinstance(node, cst.IfExp):
             return self._first_pii((node.body, node.orelse))
@@ -508,6 +513,8 @@ class Resolver:
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             base = self.type_of(func.value)
+            if isinstance(base, ModelClass) and self.index.defines(base.model.qualname, method):
+                return self._declared_return(f"{base.model.qualname}.{method}")
             if isinstance(base, Query | ModelClass):
                 if method in vocabulary.QUERY_RETURNING or (
                     method in vocabulary.QUERY_RETURNING_WITHOUT_ARGUMENTS and not node.args
@@ -597,8 +604,12 @@ class Resolver:
     def _container_type(self, node: cst.BaseExpression) -> ValueType:
         """A dict, list, tuple or set literal holding a PII value (also nested)."""
         if isinstance(node, cst.Dict):
-            return self._first_held(
-                element.value for element in node.elements if isinstance(element, cst.DictElement)
+            return _keyed(
+                self._first_held(
+                    element.value
+                    for element in node.elements
+                    if isinstance(element, cst.DictElement)
+                )
             )
         if isinstance(node, cst.List | cst.Tuple | cst.Set):
             return self._first_held(element.value for element in node.elements)
@@ -609,7 +620,7 @@ class Resolver:
         if attr in vocabulary.DUMP_ATTRIBUTES and self.index.dump_shows_pii(
             base.model, pydantic_only=False
         ):
-            return Holding(base.model.name, whole=True)
+            return Holding(base.model.name, whole=True, keyed=True)
         return None
 
     def _holding_call_type(self, node: cst.Call) -> ValueType:
@@ -622,7 +633,8 @@ class Resolver:
                 and _keeps_every_field(node)
                 and self.index.dump_shows_pii(base.model, pydantic_only=True)
             ):
-                return Holding(base.model.name, whole=True)
+                keyed = func.attr.value in vocabulary.DUMP_MAPPING_METHODS
+                return Holding(base.model.name, whole=True, keyed=keyed)
             return None
         name = self.callee_name(func)
         if name is None:
@@ -632,13 +644,15 @@ class Resolver:
             if isinstance(inner, Instance) and self.index.dump_shows_pii(
                 inner.model, pydantic_only=False
             ):
-                return Holding(inner.model.name, whole=True)
+                keyed = name in vocabulary.DUMP_MAPPING_FUNCTIONS
+                return Holding(inner.model.name, whole=True, keyed=keyed)
             return None
         if name == "builtins.dict":
-            return self._first_held(arg.value for arg in node.args)
+            return _keyed(self._first_held(arg.value for arg in node.args))
         if name in _HOLDING_FUNCTIONS and len(node.args) == 1:
             inner = self.type_of(node.args[0].value)
-            return inner if isinstance(inner, Holding) else None
+            # `sorted(d)`, `list(d)` of a mapping give its keys
+            return inner if isinstance(inner, Holding) and not inner.keyed else None
         if self.index.keeps_arguments(name):
             found = self._first_held(arg.value for arg in node.args)
             if found is not None:
@@ -707,8 +721,16 @@ class Resolver:
                 return self._selecting(node)
             return None
         if method in vocabulary.SESSION_INSTANCE_METHODS:
-            # `session.get(M, id)` always has the key; `mapping.get(M)` is something else
-            if isinstance(first, ModelClass) and len(node.args) >= 2:
+            # `session.get(M, id)` always has the key; `mapping.get(M)` and
+            # `registry.get(M, default)` are something else: the receiver must be spelled as
+            # a session (`session`, `db.session`, `async_session`)
+            receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+            spelled = last_name(receiver).lower() if receiver is not None else ""
+            if (
+                isinstance(first, ModelClass)
+                and len(node.args) >= 2
+                and spelled.endswith(vocabulary.SESSION_NAME_ENDING)
+            ):
                 return Instance(first.model)
             return None
         if not isinstance(first, Query):
@@ -760,6 +782,10 @@ _HOLDING: dict[Holds, type[Instance | Many | ModelClass | Query]] = {
 
 
 # Builtins that give a container holding what their argument holds.
+def _keyed(found: Holding | None) -> Holding | None:
+    return None if found is None else Holding(found.subject, found.whole, keyed=True)
+
+
 _HOLDING_FUNCTIONS = frozenset(
     {"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset", "builtins.sorted"}
 )

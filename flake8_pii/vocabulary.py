@@ -193,6 +193,9 @@ DUMP_METHODS = frozenset({"model_dump", "model_dump_json", "dict", "json"})
 DUMP_KEEPING_KEYWORDS = frozenset(
     {"mode", "by_alias", "round_trip", "warnings", "indent", "serialize_as_any", "ensure_ascii"}
 )
+# The dump methods and functions whose result is a mapping (iterating it gives field names).
+DUMP_MAPPING_METHODS = frozenset({"model_dump", "dict"})
+DUMP_MAPPING_FUNCTIONS = frozenset({"builtins.vars", "dataclasses.asdict"})
 # Functions that give every field's value of their argument: `vars(x)`, `dataclasses.asdict(x)`.
 DUMP_FUNCTIONS = frozenset({"builtins.vars", "dataclasses.asdict", "dataclasses.astuple"})
 # The attribute that holds every field's value.
@@ -247,6 +250,9 @@ SELECT_FUNCTIONS = frozenset(
 QUERY_ATTRIBUTES = frozenset({"query"})
 # Methods of a session that give a query of the model they are given: `session.query(M)`.
 SESSION_QUERY_METHODS = frozenset({"query"})
+# How a session's name ends (`session`, `db.session`, `async_session`): `get(M, key)` is read as
+# a session's only on such a name, since `registry.get(M, default)` is a mapping's.
+SESSION_NAME_ENDING = "session"
 # Methods of a session that give one instance of the model given first: `session.get(M, 1)`.
 SESSION_INSTANCE_METHODS = frozenset({"get", "get_one"})
 # Methods of a session that run a statement: what they give, by what they give.

@@ -185,6 +185,8 @@ class QueryRule(Rule):
         if not isinstance(receiver, Query | ModelClass):
             return
         model = receiver.model
+        if isinstance(receiver, ModelClass) and self.resolver.index.defines(model.qualname, method):
+            return  # `User.get(session, email=...)`: the model's own method, not a query
         if is_filter:
             for key_node, path in _lookups(node, self.resolver):
                 self._check(model, key_node, path, "PII001")
@@ -250,7 +252,8 @@ def _compared_columns(
                 yield from _compared_columns(arg.value, resolver, seen)
         elif isinstance(func, cst.Attribute) and func.attr.value in vocabulary.COMPARISON_METHODS:
             column = _pii_column(func.value, resolver)
-            if column is not None:
+            with_none = bool(node.args) and all(_is_none(arg.value) for arg in node.args)
+            if column is not None and not with_none:  # `is_distinct_from(None)`: presence
                 yield func.value, column
     elif isinstance(node, cst.Comparison):
         yield from _comparison_columns(node, resolver, seen)
@@ -274,7 +277,10 @@ def _comparison_columns(
 
 
 def _is_none(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "None"
+    """`None`, or SQL's `null()`: a comparison with it tests presence, which ciphertext keeps."""
+    if isinstance(node, cst.Name):
+        return node.value == "None"
+    return isinstance(node, cst.Call) and not node.args and last_name(node.func) == "null"
 
 
 def _ordered_columns(
@@ -312,7 +318,8 @@ def _lookups(call: cst.Call, resolver: Resolver) -> list[Lookup]:
     found: list[Lookup] = []
     for arg in call.args:
         if arg.keyword is not None:
-            found.append((arg.keyword, arg.keyword.value))
+            if not _is_none(arg.value):  # `email=None` is `IS NULL`: presence, kept by ciphertext
+                found.append((arg.keyword, arg.keyword.value))
         elif arg.star == "**":
             found.extend(_dict_keys(arg.value, resolver))
         elif arg.star == "":
@@ -354,7 +361,7 @@ def _dict_keys(node: cst.BaseExpression, resolver: Resolver) -> list[Lookup]:
         for element in node.elements:
             if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
                 key = element.key.evaluated_value
-                if isinstance(key, str):
+                if isinstance(key, str) and not _is_none(element.value):
                     found.append((element.key, key))
             elif isinstance(element, cst.StarredDictElement):
                 found.extend(_dict_keys(element.value, resolver))

@@ -10,7 +10,7 @@ import libcst as cst
 
 from flake8_pii import vocabulary
 from flake8_pii.rules.base import Context
-from flake8_pii.typepass import Holding
+from flake8_pii.typepass import PII, Holding
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Reached:
     node: cst.CSTNode
     subject: str
     whole: bool
+    keyed: bool = False  # a mapping: joining or listing it shows its keys only
 
     def parts(self) -> dict[str, str]:
         """The message parts of a finding about it."""
@@ -49,26 +50,38 @@ def pii_reaching(node: cst.BaseExpression, context: Context) -> Iterator[Reached
     elif isinstance(node, cst.List | cst.Tuple | cst.Set):
         for item in node.elements:
             yield from pii_reaching(item.value, context)
-    elif isinstance(node, cst.Call) and _is_format_call(node):
+    elif isinstance(node, cst.Call) and _is_format_call(node, context):
         assert isinstance(node.func, cst.Attribute)
         yield from pii_reaching(node.func.value, context)
+        joining = node.func.attr.value == "join"
         for arg in node.args:
-            yield from pii_reaching(arg.value, context)
+            for reached in pii_reaching(arg.value, context):
+                # `", ".join(d)` of a mapping joins its keys
+                if not (joining and reached.keyed):
+                    yield reached
     elif isinstance(node, cst.IfExp):
         yield from pii_reaching(node.body, context)
         yield from pii_reaching(node.orelse, context)
     elif isinstance(node, cst.BooleanOperation):
-        yield from pii_reaching(node.left, context)
+        # `a and b` gives b, or a falsy a (empty, None): only b can identify anybody
+        if not isinstance(node.operator, cst.And):
+            yield from pii_reaching(node.left, context)
         yield from pii_reaching(node.right, context)
     else:
         found = context.resolver.held(node)
         if found is not None:
             whole = isinstance(found, Holding) and found.whole
-            yield Reached(node, found.subject, whole)
+            keyed = isinstance(found, Holding) and found.keyed
+            yield Reached(node, found.subject, whole, keyed)
 
 
-def _is_format_call(node: cst.Call) -> bool:
-    return (
-        isinstance(node.func, cst.Attribute)
-        and node.func.attr.value in vocabulary.FORMATTING_METHODS
-    )
+def _is_format_call(node: cst.Call, context: Context) -> bool:
+    """`"...".format(...)` or `", ".join(...)` on a string (also one kept in a name); the same
+    method names on anything else (a project's masking helper) are calls it cannot see into."""
+    func = node.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in vocabulary.FORMATTING_METHODS:
+        return False
+    receiver = context.resolver.assigned_value(func.value)
+    return isinstance(
+        receiver, cst.SimpleString | cst.ConcatenatedString | cst.FormattedString
+    ) or isinstance(context.resolver.type_of(func.value), PII)

@@ -265,6 +265,56 @@ def built_here(e):
 """
 
 
+KEYS_AND_HELPERS = """\
+import logging
+
+from pydantic import BaseModel, PrivateAttr
+
+from app.models import Customer
+from pii_guard import PIIModel, PIIStr
+
+logger = logging.getLogger(__name__)
+
+
+class Masker:
+    def format(self, value: str) -> str:
+        return value[:1] + "***"
+
+
+class Session(BaseModel):
+    id: int
+    _email: PIIStr = PrivateAttr()
+
+
+class Account(PIIModel):
+    id: int
+    email: PIIStr
+
+    @classmethod
+    def get(cls, session: object, *, email: str) -> object: ...
+
+
+NAMES = {Customer: "customers"}
+
+
+def report(c: Customer, s: Session, session: object, masker: Masker) -> None:
+    changes = {"id": c.id, "email": c.email}
+    logger.info("updated fields: %s", ", ".join(changes))
+    logger.info("updated fields: %s", sorted(changes))
+    logger.info("dump keys: %s", list(c.model_dump()))
+    logger.info("masked %s", masker.format(c.email))
+    logger.info("has email: %s", c.email and "yes")
+    logger.info("opened %s", s)
+    logger.info("table %s", NAMES.get(Customer, "unknown"))
+    Account.get(session, email="a@example.com")
+    Customer.objects.filter(email=None)
+    logger.info("values: %s", list([c.id, c.email]))
+    logger.info("email: %s", c.email or "none")
+    logger.info("{}".format(c.email))
+    Account.objects.get(email="a@example.com")
+"""
+
+
 @pytest.mark.parametrize(
     ("views", "expected"),
     [
@@ -284,6 +334,16 @@ def built_here(e):
             OVERRIDES_AND_LOCAL_CLASSES,
             [(44, "PII001", "Customer.email")],
             id="overrides-and-local-classes",
+        ),
+        pytest.param(
+            KEYS_AND_HELPERS,
+            [
+                (43, "PII005", "Customer.email"),
+                (44, "PII005", "Customer.email"),
+                (45, "PII005", "Customer.email"),
+                (46, "PII001", "Account.email"),
+            ],
+            id="keys-helpers-presence-own-methods",
         ),
     ],
 )
