@@ -684,6 +684,10 @@ class Resolver:
             return None
         method = func.attr.value
         base = self.type_of(func.value)
+        if base is None and method in vocabulary.SELECT_METHODS:
+            # Flask-SQLAlchemy's `db.select(M)`: the same select, through the extension object
+            selected = self._selecting(node)
+            return selected if isinstance(selected, Query) else None
         if isinstance(base, Statement):
             known = vocabulary.STATEMENT_RETURNING | vocabulary.QUERY_RETURNING
             return base if method in known else None

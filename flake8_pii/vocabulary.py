@@ -246,6 +246,9 @@ SELECT_FUNCTIONS = frozenset(
         "sqlalchemy.sql.expression.select", "sqlmodel.select", "sqlmodel.sql.expression.select",
     }
 )  # fmt: skip
+# Methods of an extension object that build a SELECT statement, given one model class:
+# Flask-SQLAlchemy's `db.select(M)`.
+SELECT_METHODS = frozenset({"select"})
 # The attribute of a model class that is its query (Flask-SQLAlchemy): `M.query`.
 QUERY_ATTRIBUTES = frozenset({"query"})
 # Methods of a session that give a query of the model they are given: `session.query(M)`.

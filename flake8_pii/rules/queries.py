@@ -120,6 +120,7 @@ class QueryRule(Rule):
         "select(User).filter_by(email_lookup='ab12')",
         "select(User).where(User.name == 'a').order_by(User.name.desc(), desc(User.id))",
         "select(Tag).where(Tag.email == 'a').order_by(Tag.email)",  # a model without PII
+        "db.select(Tag).where(Tag.email == 'a')",  # Flask-SQLAlchemy's select, no PII
         "select(Account).where(Account.handle.ilike('a%'))",  # a column without PII
         "select(User).where(User.email)",  # not a comparison
         "rows.filter(User.email == 'a')",  # not a query of a known model
@@ -127,6 +128,7 @@ class QueryRule(Rule):
     )
     INVALID += (
         Invalid("select(User).where(User.email == 'a')", "1:20 PII001 User.email"),
+        Invalid("db.select(User).where(User.email == 'a')", "1:23 PII001 User.email"),
         Invalid("select(User).where(User.phone.ilike('%5'))", "1:20 PII001 User.phone"),
         Invalid("select(User).where(User.phone.in_(['1', '2']))", "1:20 PII001 User.phone"),
         Invalid(
