@@ -665,12 +665,7 @@ class Resolver:
         qualified = self.qualified_name(func)
         if qualified is not None or not isinstance(func, cst.Name):
             return qualified
-        scope: Scope | None = self.scope
-        while scope is not None:
-            if func.value in scope.assignments:
-                return None
-            scope = scope.parent
-        return f"builtins.{func.value}"
+        return None if self.binds(func.value) else f"builtins.{func.value}"
 
     # --- SQLAlchemy, Flask-SQLAlchemy, SQLModel -------------------------------------------
 

@@ -367,23 +367,13 @@ def _dict_keys(node: cst.BaseExpression, resolver: Resolver) -> list[Lookup]:
                     found.append((element.key, key))
             elif isinstance(element, cst.StarredDictElement):
                 found.extend(_dict_keys(element.value, resolver))
-    elif isinstance(node, cst.Call) and _is_builtin(node.func, "dict", resolver):
+    elif isinstance(node, cst.Call) and resolver.callee_name(node.func) == "builtins.dict":
         for arg in node.args:
             if arg.keyword is not None:
                 found.append((arg.keyword, arg.keyword.value))
             elif arg.star == "**":
                 found.extend(_dict_keys(arg.value, resolver))
     return found
-
-
-def _is_builtin(func: cst.BaseExpression, name: str, resolver: Resolver) -> bool:
-    """`func` is the builtin `name`: spelled so, and not imported or assigned under it."""
-    return (
-        isinstance(func, cst.Name)
-        and func.value == name
-        and resolver.qualified_name(func) is None
-        and not resolver.binds(name)
-    )
 
 
 def _q_lookups(node: cst.BaseExpression, resolver: Resolver) -> list[Lookup]:
